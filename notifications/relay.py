@@ -1,0 +1,109 @@
+"""The outbox relay: turns booking events into messages, and sends queued messages.
+
+Both steps claim their rows before working on them -- `SELECT ... FOR UPDATE SKIP LOCKED` to pick,
+then a compare-and-set update to mark -- so two workers (or a worker and the beat sweep) never
+take the same row. A claim older than `OUTBOX_CLAIM_TIMEOUT_SECONDS` belonged to a worker that
+died, and may be taken again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from scheduler.models import Event
+
+from .gateways import GatewayError, get_gateway
+from .messages import drafts_for
+from .models import OutboundMessage
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RelayReport:
+    events: int = 0
+    messages_sent: int = 0
+    messages_failed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def relay_outbox() -> RelayReport:
+    report = RelayReport()
+    for event in _claim(Event.objects.filter(relayed_at__isnull=True)):
+        try:
+            with transaction.atomic():
+                for draft in drafts_for(event):
+                    OutboundMessage.objects.get_or_create(
+                        event=event,
+                        visitor=draft.visitor,
+                        defaults={
+                            "to": draft.visitor.phone,
+                            "language": draft.language,
+                            "body": draft.body,
+                        },
+                    )
+                Event.objects.filter(pk=event.pk, claim_token=event.claim_token).update(
+                    relayed_at=timezone.now(), last_error=""
+                )
+            report.events += 1
+        except Exception as exc:  # one bad event must not stop the others
+            logger.exception("outbox event %s could not be turned into messages", event.pk)
+            Event.objects.filter(pk=event.pk, claim_token=event.claim_token).update(
+                claimed_at=None, last_error=repr(exc)[:2000]
+            )
+
+    gateway = get_gateway()
+    for message in _claim(OutboundMessage.objects.filter(status=OutboundMessage.Status.QUEUED)):
+        try:
+            provider_id = gateway.send(message.to.as_e164, message.body)
+        except GatewayError as exc:
+            give_up = exc.permanent or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+            OutboundMessage.objects.filter(pk=message.pk, claim_token=message.claim_token).update(
+                status=OutboundMessage.Status.FAILED if give_up else OutboundMessage.Status.QUEUED,
+                claimed_at=None,
+                last_error=str(exc)[:2000],
+            )
+            report.messages_failed += 1
+            continue
+        OutboundMessage.objects.filter(pk=message.pk, claim_token=message.claim_token).update(
+            status=OutboundMessage.Status.SENT,
+            provider_id=provider_id,
+            sent_at=timezone.now(),
+            last_error="",
+        )
+        report.messages_sent += 1
+    return report
+
+
+def _claim(pending):
+    """Claim a batch of `pending` rows for this run and return them, freshly read."""
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT_SECONDS)
+    claimable = pending.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)).filter(
+        attempts__lt=settings.OUTBOX_MAX_ATTEMPTS
+    )
+    token = str(uuid.uuid4())
+    with transaction.atomic():
+        ids = list(
+            claimable.select_for_update(skip_locked=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)[: settings.OUTBOX_BATCH_SIZE]
+        )
+        # The filter is repeated in the update: where row locks do not exist (SQLite), this
+        # compare-and-set is what keeps a second claimer off.
+        claimable.filter(pk__in=ids).update(
+            claimed_at=now, claim_token=token, attempts=F("attempts") + 1
+        )
+    return list(
+        pending.model.objects.filter(claim_token=token, claimed_at=now).order_by("pk")
+    )

@@ -1,0 +1,820 @@
+"""The one door: every change to a booking, from every channel, goes through these functions.
+
+Each runs in one transaction, locks what it counts, and writes an `Event` row for the outbox in
+that same transaction. Rows are always locked in one order -- visitor, then slots by id, then
+bookings -- so that two doors opened at once never wait on each other in a circle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from interpreters.models import Language
+
+from . import errors
+from .models import (
+    AuditEntry,
+    Booking,
+    Channel,
+    Event,
+    Location,
+    Room,
+    Service,
+    Session,
+    SessionLanguage,
+    Slot,
+    Visitor,
+    WaitlistEntry,
+)
+from .references import new_reference
+from .signals import events_recorded
+
+Status = Booking.Status
+
+# Which status may follow which. Five states and six arrows: a table says it more plainly than a
+# state-machine library would, and every arrow is taken inside this module, under a lock.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.BOOKED: frozenset({Status.CHECKED_IN, Status.CANCELLED, Status.NO_SHOW}),
+    Status.CHECKED_IN: frozenset({Status.SERVED, Status.NO_SHOW}),
+    Status.SERVED: frozenset(),
+    Status.CANCELLED: frozenset(),
+    Status.NO_SHOW: frozenset(),
+}
+
+# Check-in opens this long before the start: people come early for a walk-in hour.
+CHECK_IN_OPENS = dt.timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class LanguageOffer:
+    language: Language
+    support: str = SessionLanguage.Support.INTERPRETER
+    places: int | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """A bookable time for a visitor, as `find_options` ranks it."""
+
+    slot: Slot
+    places_left: int
+    support: str | None  # interpreter / peer_expert when the session offers the language
+    interpreter_status: str
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def find_options(
+    *,
+    service: Service,
+    language: Language,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    location: Location | None = None,
+    channel: str = Channel.API,
+    interpreter_needed: bool | None = None,
+    limit: int = 10,
+    now: dt.datetime | None = None,
+) -> list[Option]:
+    """The next bookable slots and walk-in places for a service in a language, best first:
+    first those where someone speaks the visitor's language, then the earliest."""
+    now = now or timezone.now()
+    if not service.bookable_by(channel):
+        return []
+    needed = _interpreter_needed(language, interpreter_needed)
+    slots = (
+        Slot.objects.filter(
+            session__service=service,
+            session__status=Session.Status.PUBLISHED,
+            starts_at__gt=now,
+            starts_at__lte=now + dt.timedelta(days=settings.BOOKING_HORIZON_DAYS),
+            taken__lt=F("capacity"),
+        )
+        .select_related("session__location", "session__service", "session__room")
+        .order_by("starts_at")
+    )
+    if date_from:
+        slots = slots.filter(starts_at__gte=_local_midnight(date_from))
+    if date_to:
+        slots = slots.filter(starts_at__lt=_local_midnight(date_to + dt.timedelta(days=1)))
+    if location:
+        slots = slots.filter(session__location=location)
+
+    candidates = list(slots[: max(limit * 20, 200)])
+    offers = {
+        o.session_id: o
+        for o in SessionLanguage.objects.filter(
+            session__in={s.session_id for s in candidates}, language=language
+        )
+    }
+    language_taken = _language_taken({s.pk for s in candidates}, language)
+
+    options = []
+    for slot in candidates:
+        offer = offers.get(slot.session_id)
+        if offer and offer.places is not None and language_taken.get(slot.pk, 0) >= offer.places:
+            continue
+        options.append(
+            Option(
+                slot=slot,
+                places_left=slot.places_left,
+                support=offer.support if offer else None,
+                interpreter_status=_interpreter_status(needed, offer),
+            )
+        )
+    options.sort(key=lambda o: (not (o.support or not needed), o.slot.starts_at))
+    return options[:limit]
+
+
+def active_booking_by_reference(reference: str) -> Booking:
+    try:
+        return Booking.objects.select_related(
+            "slot__session__service", "slot__session__location", "visitor", "language"
+        ).get(reference=reference, status__in=Booking.ACTIVE)
+    except Booking.DoesNotExist:
+        raise errors.NotFound("No active booking has this reference.") from None
+
+
+# --- publishing ------------------------------------------------------------------------------
+
+
+def publish_session(
+    *,
+    service: Service,
+    location: Location,
+    kind: str,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    capacity: int = 1,
+    languages: Iterable[LanguageOffer] = (),
+    hosts: Iterable[AbstractBaseUser] = (),
+    room: Room | None = None,
+    notes: str = "",
+    actor: AbstractBaseUser | None = None,
+    now: dt.datetime | None = None,
+) -> Session:
+    """Publish a walk-in hour (one slot with `capacity` places) or an appointment block (cut into
+    slots of the service's duration, `capacity` visitors each)."""
+    now = now or timezone.now()
+    if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
+        raise errors.InvalidSession("Times must carry a time zone.")
+    if ends_at <= starts_at:
+        raise errors.InvalidSession("The session must end after it starts.")
+    if starts_at <= now:
+        raise errors.InvalidSession("The session must start in the future.")
+    if capacity < 1:
+        raise errors.InvalidSession("A session needs at least one place.")
+    if room and room.location_id != location.pk:
+        raise errors.InvalidSession("The room is not at this location.")
+    if kind == Session.Kind.APPOINTMENTS:
+        duration = dt.timedelta(minutes=service.duration_minutes)
+        if ends_at - starts_at < duration:
+            raise errors.InvalidSession("The block is shorter than one appointment.")
+    elif kind != Session.Kind.WALK_IN:
+        raise errors.InvalidSession(f"Unknown kind {kind!r}.")
+
+    with transaction.atomic():
+        if room:
+            # Lock the room so two publishers cannot both take it for the same hour.
+            Room.objects.select_for_update().get(pk=room.pk)
+            if Session.objects.filter(
+                room=room, starts_at__lt=ends_at, ends_at__gt=starts_at
+            ).exclude(status=Session.Status.CANCELLED).exists():
+                raise errors.RoomTaken()
+        session = Session.objects.create(
+            service=service,
+            location=location,
+            room=room,
+            kind=kind,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            notes=notes,
+        )
+        session.hosts.set(list(hosts))
+        SessionLanguage.objects.bulk_create(
+            SessionLanguage(
+                session=session,
+                language=offer.language,
+                support=offer.support,
+                places=offer.places if kind == Session.Kind.WALK_IN else None,
+            )
+            for offer in languages
+        )
+        if kind == Session.Kind.WALK_IN:
+            Slot.objects.create(
+                session=session, starts_at=starts_at, ends_at=ends_at, capacity=capacity
+            )
+        else:
+            Slot.objects.bulk_create(
+                Slot(session=session, starts_at=start, ends_at=start + duration, capacity=capacity)
+                for start in _slot_starts(starts_at, ends_at, duration)
+            )
+        _audit(actor, "publish_session", session, {"kind": kind, "service": service.slug})
+    return session
+
+
+def cancel_session(
+    session: Session, *, actor: AbstractBaseUser | None, reason: str = ""
+) -> list[Booking]:
+    """Cancel a whole session: every active booking in it is cancelled and its visitor told."""
+    with transaction.atomic():
+        session = Session.objects.select_for_update().get(pk=session.pk)
+        session.status = Session.Status.CANCELLED
+        session.save(update_fields=["status"])
+        bookings = list(
+            Booking.objects.select_for_update()
+            .filter(slot__session=session, status__in=Booking.ACTIVE)
+            .order_by("pk")
+        )
+        for booking in bookings:
+            booking.status = Status.CANCELLED
+            booking.save(update_fields=["status", "updated_at"])
+            _record(Event.Kind.CANCELLED, booking, Channel.COUNTER, actor, session_cancelled=True)
+        WaitlistEntry.objects.filter(
+            offered_slot__session=session, status=WaitlistEntry.Status.OFFERED
+        ).update(status=WaitlistEntry.Status.WAITING, offered_slot=None, offer_expires_at=None)
+        Slot.objects.filter(session=session).update(taken=0)
+        _audit(actor, "cancel_session", session, {"reason": reason, "bookings": len(bookings)})
+    return bookings
+
+
+# --- booking ---------------------------------------------------------------------------------
+
+
+def book(
+    *,
+    slot: Slot,
+    visitor: Visitor,
+    channel: str,
+    language: Language | None = None,
+    interpreter_needed: bool | None = None,
+    topic: str = "",
+    booked_by: AbstractBaseUser | None = None,
+    idempotency_key: str | None = None,
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Book a place for `visitor`. A retry with the same `idempotency_key` and the same request
+    returns the first booking instead of making a second one."""
+    now = now or timezone.now()
+    language = language or visitor.language
+    fingerprint = _fingerprint(
+        slot.pk, visitor.pk, language.pk, interpreter_needed, topic, channel
+    )
+    with transaction.atomic():
+        # The visitor's lock serialises one visitor's requests: the overlap check below and a
+        # retried request with the same idempotency key both rely on it.
+        visitor = Visitor.objects.select_for_update().get(pk=visitor.pk)
+        if idempotency_key:
+            earlier = Booking.objects.filter(idempotency_key=idempotency_key).first()
+            if earlier:
+                if earlier.request_fingerprint != fingerprint:
+                    raise errors.IdempotencyKeyReused()
+                return earlier
+        slot = _lock_slots([slot.pk])[0]
+        _check_bookable(slot, channel, booked_by, now)
+        _check_no_overlap(visitor, slot)
+        _take_place(slot, language)
+        booking = _create_booking(
+            slot=slot,
+            visitor=visitor,
+            language=language,
+            interpreter_needed=_interpreter_needed(language, interpreter_needed),
+            topic=topic,
+            channel=channel,
+            booked_by=booked_by,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+        )
+        _record(Event.Kind.BOOKED, booking, channel, booked_by)
+        _audit(booked_by, "book", booking, {"channel": channel})
+    return booking
+
+
+def cancel(
+    booking: Booking,
+    *,
+    channel: str,
+    actor: AbstractBaseUser | None = None,
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Cancel a booking; its place becomes bookable again, first for the waiting list.
+    Visitors may cancel until `CANCEL_CUTOFF_HOURS` before the start, staff until the start."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _lock_booking(booking)
+        _check_transition(booking, Status.CANCELLED)
+        _check_changeable_by(booking, actor, now)
+        slot = booking.slot
+        booking.status = Status.CANCELLED
+        booking.save(update_fields=["status", "updated_at"])
+        Slot.objects.filter(pk=slot.pk).update(taken=F("taken") - 1)
+        _record(Event.Kind.CANCELLED, booking, channel, actor)
+        _audit(actor, "cancel", booking, {"channel": channel})
+        _offer_freed_place(slot, now)
+    return booking
+
+
+def reschedule(
+    booking: Booking,
+    *,
+    new_slot: Slot,
+    channel: str,
+    actor: AbstractBaseUser | None = None,
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Move a booking to another slot, keeping its reference. Both the old place's cut-off and
+    the new place's booking rules apply; if the new place cannot be had, nothing changes."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _lock_booking(booking, also_slots=[new_slot.pk])
+        if booking.slot_id == new_slot.pk:
+            raise errors.InvalidRequest("The booking is already at this time.")
+        _check_transition(booking, Status.CANCELLED)  # leaving the old place is a cancellation
+        if booking.status != Status.BOOKED:
+            raise errors.InvalidTransition("Only a booking that is not checked in can be moved.")
+        _check_changeable_by(booking, actor, now)
+        old_slot = booking.slot
+        new_slot = Slot.objects.select_related("session__service").get(pk=new_slot.pk)
+        if new_slot.session.service_id != old_slot.session.service_id:
+            raise errors.InvalidRequest("A booking can only move within the same service.")
+        _check_bookable(new_slot, channel, actor, now)
+        _check_no_overlap(booking.visitor, new_slot, ignore=booking)
+        _take_place(new_slot, booking.language)
+        Slot.objects.filter(pk=old_slot.pk).update(taken=F("taken") - 1)
+        booking.slot = new_slot
+        booking.starts_at, booking.ends_at = new_slot.starts_at, new_slot.ends_at
+        booking.interpreter_status = _interpreter_status(
+            booking.interpreter_needed, _offer(new_slot.session_id, booking.language)
+        )
+        booking.save()
+        _record(Event.Kind.RESCHEDULED, booking, channel, actor, previous_slot=old_slot.pk)
+        _audit(actor, "reschedule", booking, {"from_slot": old_slot.pk, "to_slot": new_slot.pk})
+        _offer_freed_place(old_slot, now)
+    return booking
+
+
+def check_in(
+    booking: Booking,
+    *,
+    actor: AbstractBaseUser | None,
+    channel: str = Channel.COUNTER,
+    now: dt.datetime | None = None,
+) -> Booking:
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _lock_booking(booking)
+        _check_transition(booking, Status.CHECKED_IN)
+        if now < booking.starts_at - CHECK_IN_OPENS:
+            raise errors.TooEarly("Check-in opens two hours before the start.")
+        if now >= booking.ends_at:
+            raise errors.TooLate("This booking's time is over.")
+        return _set_status(booking, Status.CHECKED_IN, Event.Kind.CHECKED_IN, channel, actor)
+
+
+def mark_served(
+    booking: Booking, *, actor: AbstractBaseUser | None, channel: str = Channel.COUNTER
+) -> Booking:
+    with transaction.atomic():
+        booking = _lock_booking(booking)
+        _check_transition(booking, Status.SERVED)
+        return _set_status(booking, Status.SERVED, Event.Kind.SERVED, channel, actor)
+
+
+def mark_no_show(
+    booking: Booking,
+    *,
+    actor: AbstractBaseUser | None,
+    channel: str = Channel.COUNTER,
+    now: dt.datetime | None = None,
+) -> Booking:
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _lock_booking(booking)
+        _check_transition(booking, Status.NO_SHOW)
+        if now < booking.starts_at:
+            raise errors.TooEarly("A visitor can only be marked absent after the start.")
+        return _set_status(booking, Status.NO_SHOW, Event.Kind.NO_SHOW, channel, actor)
+
+
+# --- waiting list ----------------------------------------------------------------------------
+
+
+def join_waitlist(
+    *,
+    visitor: Visitor,
+    service: Service,
+    channel: str,
+    language: Language | None = None,
+    earliest: dt.date,
+    latest: dt.date,
+    location: Location | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> WaitlistEntry:
+    """Put a visitor on the waiting list. The first matching place that comes free is held for
+    them for `WAITLIST_HOLD_MINUTES` and offered through an event."""
+    if latest < earliest:
+        raise errors.InvalidRequest("The last day must not be before the first day.")
+    with transaction.atomic():
+        visitor = Visitor.objects.select_for_update().get(pk=visitor.pk)
+        if WaitlistEntry.objects.filter(
+            visitor=visitor,
+            service=service,
+            status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED],
+        ).exists():
+            raise errors.AlreadyWaiting()
+        entry = WaitlistEntry.objects.create(
+            visitor=visitor,
+            service=service,
+            language=language or visitor.language,
+            location=location,
+            earliest=earliest,
+            latest=latest,
+            channel=channel,
+        )
+        _audit(actor, "join_waitlist", entry, {"service": service.slug})
+    return entry
+
+
+def accept_offer(
+    entry: WaitlistEntry,
+    *,
+    channel: str,
+    actor: AbstractBaseUser | None = None,
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Turn a held place into a booking."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        Visitor.objects.select_for_update().get(pk=entry.visitor_id)
+        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        if (
+            entry.status != WaitlistEntry.Status.OFFERED
+            or entry.offer_expires_at is None
+            or entry.offer_expires_at <= now
+        ):
+            raise errors.OfferExpired()
+        slot = _lock_slots([entry.offered_slot_id])[0]
+        _check_bookable(slot, channel, actor, now)
+        _check_no_overlap(entry.visitor, slot)
+        # The hold already counts in `slot.taken`: the booking takes it over.
+        booking = _create_booking(
+            slot=slot,
+            visitor=entry.visitor,
+            language=entry.language,
+            interpreter_needed=_interpreter_needed(entry.language, None),
+            topic="",
+            channel=channel,
+            booked_by=actor,
+        )
+        entry.status = WaitlistEntry.Status.ACCEPTED
+        entry.booking = booking
+        entry.save(update_fields=["status", "booking"])
+        _record(Event.Kind.BOOKED, booking, channel, actor, from_waitlist=entry.pk)
+        _audit(actor, "accept_offer", booking, {"waitlist_entry": entry.pk})
+    return booking
+
+
+def leave_waitlist(entry: WaitlistEntry, *, actor: AbstractBaseUser | None = None) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        held = entry.offered_slot_id if entry.status == WaitlistEntry.Status.OFFERED else None
+        entry.status = WaitlistEntry.Status.LEFT
+        entry.save(update_fields=["status"])
+        if held:
+            slot = _lock_slots([held])[0]
+            Slot.objects.filter(pk=held).update(taken=F("taken") - 1)
+            _offer_freed_place(slot, now)
+        _audit(actor, "leave_waitlist", entry, {})
+
+
+def expire_waitlist_offers(now: dt.datetime | None = None) -> int:
+    """Release holds whose time ran out and offer each place to the next in line."""
+    now = now or timezone.now()
+    expired = 0
+    for entry_id in WaitlistEntry.objects.filter(
+        status=WaitlistEntry.Status.OFFERED, offer_expires_at__lte=now
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            entry = (
+                WaitlistEntry.objects.select_for_update(skip_locked=True)
+                .filter(pk=entry_id, status=WaitlistEntry.Status.OFFERED)
+                .first()
+            )
+            if entry is None:
+                continue
+            slot = _lock_slots([entry.offered_slot_id])[0]
+            entry.status = WaitlistEntry.Status.EXPIRED
+            entry.save(update_fields=["status"])
+            Slot.objects.filter(pk=slot.pk).update(taken=F("taken") - 1)
+            Event.objects.create(
+                kind=Event.Kind.WAITLIST_EXPIRED, waitlist_entry=entry, channel=entry.channel
+            )
+            _offer_freed_place(slot, now)
+            expired += 1
+    return expired
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+
+def record_access(actor: AbstractBaseUser | None, obj: object, action: str = "view") -> None:
+    """Note that a staff member looked at a visitor's personal data."""
+    _audit(actor, action, obj, {})
+
+
+# --- inside the door -------------------------------------------------------------------------
+
+
+def _lock_slots(slot_ids: Sequence[int]) -> list[Slot]:
+    # Locking the slot row serialises everyone who books or frees a place in it: the count
+    # that follows cannot be overtaken by a concurrent booker (the lost-update race).
+    slots = list(
+        Slot.objects.select_for_update()
+        .filter(pk__in=slot_ids)
+        .select_related("session__service", "session__location")
+        .order_by("pk")
+    )
+    if len(slots) != len(set(slot_ids)):
+        raise errors.NotFound("No such slot.")
+    by_id = {s.pk: s for s in slots}
+    return [by_id[i] for i in slot_ids]
+
+
+def _lock_booking(booking: Booking, also_slots: Sequence[int] = ()) -> Booking:
+    visitor_id = Booking.objects.values_list("visitor_id", flat=True).get(pk=booking.pk)
+    Visitor.objects.select_for_update().get(pk=visitor_id)
+    slot_id = Booking.objects.values_list("slot_id", flat=True).get(pk=booking.pk)
+    _lock_slots(sorted({slot_id, *also_slots}))
+    return (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("slot__session__service", "slot__session__location", "visitor", "language")
+        .get(pk=booking.pk)
+    )
+
+
+def _check_transition(booking: Booking, to: str) -> None:
+    if to not in TRANSITIONS[booking.status]:
+        raise errors.InvalidTransition(
+            f"A booking that is {booking.get_status_display()} cannot become "
+            f"{Status(to).label}."
+        )
+
+
+def _check_bookable(
+    slot: Slot, channel: str, actor: AbstractBaseUser | None, now: dt.datetime
+) -> None:
+    session = slot.session
+    if session.status == Session.Status.CANCELLED:
+        raise errors.SessionCancelled()
+    if session.status != Session.Status.PUBLISHED:
+        raise errors.SessionNotPublished()
+    if not session.service.bookable_by(channel):
+        raise errors.ChannelNotAllowed()
+    # A visitor who walks in during a walk-in hour is booked at the desk while it runs.
+    walking_in = (
+        session.kind == Session.Kind.WALK_IN and channel == Channel.COUNTER and actor is not None
+    )
+    if slot.starts_at <= now and not (walking_in and now < slot.ends_at):
+        raise errors.TooLate()
+    if slot.starts_at > now + dt.timedelta(days=settings.BOOKING_HORIZON_DAYS):
+        raise errors.BeyondHorizon(
+            f"Bookings open {settings.BOOKING_HORIZON_DAYS} days ahead."
+        )
+
+
+def _check_changeable_by(booking: Booking, actor: AbstractBaseUser | None, now: dt.datetime) -> None:
+    if now >= booking.starts_at:
+        raise errors.TooLate("This booking has already started.")
+    cutoff = booking.starts_at - dt.timedelta(hours=settings.CANCEL_CUTOFF_HOURS)
+    if actor is None and now >= cutoff:
+        raise errors.TooLateToCancel()
+
+
+def _check_no_overlap(visitor: Visitor, slot: Slot, ignore: Booking | None = None) -> None:
+    clash = Booking.objects.filter(
+        visitor=visitor,
+        status__in=Booking.ACTIVE,
+        starts_at__lt=slot.ends_at,
+        ends_at__gt=slot.starts_at,
+    )
+    if ignore:
+        clash = clash.exclude(pk=ignore.pk)
+    if clash.exists():
+        raise errors.AlreadyBooked()
+
+
+def _take_place(slot: Slot, language: Language) -> None:
+    """Take one place in a locked slot, or refuse."""
+    offer = _offer(slot.session_id, language)
+    if offer and offer.places is not None and _language_taken([slot.pk], language).get(
+        slot.pk, 0
+    ) >= offer.places:
+        raise errors.LanguageFull()
+    # Compare-and-set: with the lock this cannot fail for a reason we did not see, and the
+    # check constraint on `taken` would refuse an overbooking even if the lock were missing.
+    if not Slot.objects.filter(pk=slot.pk, taken__lt=F("capacity")).update(taken=F("taken") + 1):
+        raise errors.SlotFull()
+
+
+def _create_booking(
+    *,
+    slot: Slot,
+    visitor: Visitor,
+    language: Language,
+    interpreter_needed: bool,
+    topic: str,
+    channel: str,
+    booked_by: AbstractBaseUser | None,
+    idempotency_key: str | None = None,
+    fingerprint: str = "",
+) -> Booking:
+    status = _interpreter_status(interpreter_needed, _offer(slot.session_id, language))
+    for _attempt in range(20):
+        try:
+            with transaction.atomic():  # a savepoint: a clashing reference is retried
+                return Booking.objects.create(
+                    reference=new_reference(),
+                    slot=slot,
+                    visitor=visitor,
+                    starts_at=slot.starts_at,
+                    ends_at=slot.ends_at,
+                    language=language,
+                    interpreter_needed=interpreter_needed,
+                    interpreter_status=status,
+                    topic=topic,
+                    channel=channel,
+                    booked_by=booked_by,
+                    idempotency_key=idempotency_key or None,
+                    request_fingerprint=fingerprint,
+                )
+        except IntegrityError as exc:
+            message = str(exc)
+            if "booking_no_overlap" in message:
+                raise errors.AlreadyBooked() from exc
+            if "idempotency_key" in message:
+                raise errors.IdempotencyKeyReused("This Idempotency-Key is being used.") from exc
+            if "booking_reference_unique" not in message and "reference" not in message:
+                raise
+    raise RuntimeError("Could not find a free booking reference; raise BOOKING_REFERENCE_DIGITS.")
+
+
+def _set_status(
+    booking: Booking, status: str, kind: str, channel: str, actor: AbstractBaseUser | None
+) -> Booking:
+    booking.status = status
+    booking.save(update_fields=["status", "updated_at"])
+    _record(kind, booking, channel, actor)
+    _audit(actor, kind, booking, {"channel": channel})
+    return booking
+
+
+def _offer_freed_place(slot: Slot, now: dt.datetime) -> WaitlistEntry | None:
+    """Hold a just-freed place in a locked slot for the first matching waiting visitor."""
+    session = slot.session
+    if session.status != Session.Status.PUBLISHED or slot.starts_at <= now:
+        return None
+    local_day = timezone.localdate(slot.starts_at)
+    offered_languages = list(session.offered.values_list("language_id", flat=True))
+    staff_language = Language.objects.filter(code=settings.STAFF_LANGUAGE).first()
+    waiting = (
+        WaitlistEntry.objects.select_for_update(skip_locked=True)
+        .filter(
+            service_id=session.service_id,
+            status=WaitlistEntry.Status.WAITING,
+            earliest__lte=local_day,
+            latest__gte=local_day,
+            language_id__in=[*offered_languages, *([staff_language.pk] if staff_language else [])],
+        )
+        .filter(Q(location__isnull=True) | Q(location_id=session.location_id))
+        .exclude(
+            visitor__bookings__status__in=Booking.ACTIVE,
+            visitor__bookings__starts_at__lt=slot.ends_at,
+            visitor__bookings__ends_at__gt=slot.starts_at,
+        )
+        .order_by("created_at", "pk")
+    )
+    for entry in waiting[:5]:
+        if _language_is_full(slot, entry.language):
+            continue
+        if not Slot.objects.filter(pk=slot.pk, taken__lt=F("capacity")).update(
+            taken=F("taken") + 1
+        ):
+            return None
+        hold = dt.timedelta(minutes=settings.WAITLIST_HOLD_MINUTES)
+        entry.status = WaitlistEntry.Status.OFFERED
+        entry.offered_slot = slot
+        entry.offer_expires_at = min(now + hold, slot.starts_at)
+        entry.save(update_fields=["status", "offered_slot", "offer_expires_at"])
+        Event.objects.create(
+            kind=Event.Kind.WAITLIST_OFFER,
+            waitlist_entry=entry,
+            channel=entry.channel,
+            data={"slot": slot.pk, "expires_at": entry.offer_expires_at.isoformat()},
+        )
+        _notify_on_commit()
+        return entry
+    return None
+
+
+def _language_is_full(slot: Slot, language: Language) -> bool:
+    offer = _offer(slot.session_id, language)
+    if offer is None or offer.places is None:
+        return False
+    return _language_taken([slot.pk], language).get(slot.pk, 0) >= offer.places
+
+
+def _offer(session_id: int, language: Language) -> SessionLanguage | None:
+    return SessionLanguage.objects.filter(session_id=session_id, language=language).first()
+
+
+def _language_taken(slot_ids: Iterable[int], language: Language) -> dict[int, int]:
+    rows = (
+        Booking.objects.filter(slot_id__in=list(slot_ids), language=language)
+        .filter(status__in=Booking.ACTIVE)
+        .values("slot_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["slot_id"]: row["n"] for row in rows}
+
+
+def _interpreter_needed(language: Language, asked: bool | None) -> bool:
+    if language.code == settings.STAFF_LANGUAGE:
+        return False
+    return True if asked is None else asked
+
+
+def _interpreter_status(needed: bool, offer: SessionLanguage | None) -> str:
+    if not needed:
+        return Booking.InterpreterStatus.NOT_NEEDED
+    if offer is not None:
+        return Booking.InterpreterStatus.CONFIRMED
+    return Booking.InterpreterStatus.REQUESTED
+
+
+def _record(
+    kind: str,
+    booking: Booking,
+    channel: str,
+    actor: AbstractBaseUser | None,
+    **data: object,
+) -> Event:
+    event = Event.objects.create(
+        kind=kind,
+        booking=booking,
+        channel=channel,
+        actor=actor if _is_staff(actor) else None,
+        data={"slot": booking.slot_id, **data},
+    )
+    _notify_on_commit()
+    return event
+
+
+def _notify_on_commit() -> None:
+    # Only after commit: a booking that rolls back must send nothing.
+    transaction.on_commit(lambda: events_recorded.send(sender=Event))
+
+
+def _audit(actor: AbstractBaseUser | None, action: str, obj: object, detail: dict) -> None:
+    if not _is_staff(actor):
+        return
+    AuditEntry.objects.create(
+        actor=actor,
+        actor_username=actor.get_username(),
+        action=action,
+        object_type=type(obj).__name__.lower(),
+        object_id=str(getattr(obj, "pk", "")),
+        detail=detail,
+    )
+
+
+def _is_staff(actor: AbstractBaseUser | None) -> bool:
+    return actor is not None and actor.is_authenticated
+
+
+def _fingerprint(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+def _slot_starts(
+    starts_at: dt.datetime, ends_at: dt.datetime, duration: dt.timedelta
+) -> Iterable[dt.datetime]:
+    start = starts_at
+    while start + duration <= ends_at:
+        yield start
+        start += duration
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
