@@ -47,7 +47,7 @@ class Room(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.location} – {self.name}"
+        return f"{self.location}, {self.name}"
 
 
 class Service(models.Model):

@@ -594,7 +594,9 @@ def _check_bookable(
         )
 
 
-def _check_changeable_by(booking: Booking, actor: AbstractBaseUser | None, now: dt.datetime) -> None:
+def _check_changeable_by(
+    booking: Booking, actor: AbstractBaseUser | None, now: dt.datetime
+) -> None:
     if now >= booking.starts_at:
         raise errors.TooLate("This booking has already started.")
     cutoff = booking.starts_at - dt.timedelta(hours=settings.CANCEL_CUTOFF_HOURS)
