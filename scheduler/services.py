@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -247,6 +248,60 @@ def cancel_session(
         Slot.objects.filter(session=session).update(taken=0)
         _audit(actor, "cancel_session", session, {"reason": reason, "bookings": len(bookings)})
     return bookings
+
+
+# --- visitors --------------------------------------------------------------------------------
+
+
+def register_visitor(
+    *,
+    language: Language,
+    phone: str = "",
+    name: str = "",
+    second_language: Language | None = None,
+    sms_consent: bool = True,
+    actor: AbstractBaseUser | None = None,
+) -> Visitor:
+    """A new visitor. `phone` is validated and stored as E.164; it may be empty when a visitor
+    without a phone is booked at the counter."""
+    visitor = Visitor(
+        phone=phone,
+        name=name,
+        language=language,
+        second_language=second_language,
+        sms_consent=sms_consent,
+    )
+    try:
+        visitor.full_clean()
+    except ValidationError as exc:
+        raise errors.InvalidRequest(_first_message(exc)) from exc
+    with transaction.atomic():
+        visitor.save()
+        _audit(actor, "register_visitor", visitor, {})
+    return visitor
+
+
+def update_visitor(
+    visitor: Visitor, *, actor: AbstractBaseUser | None = None, **changes: object
+) -> Visitor:
+    """Change a visitor's phone, name, languages or SMS consent."""
+    allowed = {"phone", "name", "language", "second_language", "sms_consent"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise errors.InvalidRequest(f"Cannot change {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        visitor = Visitor.objects.select_for_update().get(pk=visitor.pk)
+        for field, value in changes.items():
+            setattr(visitor, field, value)
+        if changes.get("sms_consent"):
+            visitor.sms_opted_out_at = None
+        try:
+            visitor.full_clean()
+        except ValidationError as exc:
+            raise errors.InvalidRequest(_first_message(exc)) from exc
+        visitor.save()
+        _audit(actor, "update_visitor", visitor, {"fields": sorted(changes)})
+    return visitor
 
 
 # --- booking ---------------------------------------------------------------------------------
@@ -803,6 +858,13 @@ def _audit(actor: AbstractBaseUser | None, action: str, obj: object, detail: dic
 
 def _is_staff(actor: AbstractBaseUser | None) -> bool:
     return actor is not None and actor.is_authenticated
+
+
+def _first_message(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        field, messages = next(iter(exc.message_dict.items()))
+        return f"{field}: {messages[0]}"
+    return exc.messages[0]
 
 
 def _fingerprint(*parts: object) -> str:
