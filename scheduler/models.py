@@ -163,8 +163,8 @@ class Slot(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     capacity = models.PositiveSmallIntegerField(default=1)
-    # Places taken by active bookings and by waiting-list holds; changed only by the services,
-    # under the slot's row lock, and the check constraint below refuses overbooking.
+    # Places taken by bookings that were not cancelled and by waiting-list holds; changed only
+    # by the services, under the slot's row lock, and the check constraint refuses overbooking.
     taken = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -170,6 +170,9 @@ def publish_session(
     now = now or timezone.now()
     if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
         raise errors.InvalidSession("Times must carry a time zone.")
+    # Work in UTC: Python adds and subtracts on the wall clock for two times in one zone, which
+    # across a daylight-saving change would make a slot end before it starts.
+    starts_at, ends_at = starts_at.astimezone(dt.UTC), ends_at.astimezone(dt.UTC)
     if ends_at <= starts_at:
         raise errors.InvalidSession("The session must end after it starts.")
     if starts_at <= now:

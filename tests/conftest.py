@@ -70,7 +70,7 @@ def languages(db) -> dict[str, Language]:
 def _user(username: str, role: str | None) -> User:
     user = User.objects.create_user(username=username, password="correct horse battery")
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 
