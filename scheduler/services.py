@@ -236,6 +236,8 @@ def cancel_session(
         session = Session.objects.select_for_update().get(pk=session.pk)
         session.status = Session.Status.CANCELLED
         session.save(update_fields=["status"])
+        # With the slots locked, no booking can slip in between reading and cancelling them.
+        _lock_slots(list(session.slots.values_list("pk", flat=True)))
         bookings = list(
             Booking.objects.select_for_update()
             .filter(slot__session=session, status__in=Booking.ACTIVE)
@@ -398,7 +400,6 @@ def reschedule(
         booking = _lock_booking(booking, also_slots=[new_slot.pk])
         if booking.slot_id == new_slot.pk:
             raise errors.InvalidRequest("The booking is already at this time.")
-        _check_transition(booking, Status.CANCELLED)  # leaving the old place is a cancellation
         if booking.status != Status.BOOKED:
             raise errors.InvalidTransition("Only a booking that is not checked in can be moved.")
         _check_changeable_by(booking, actor, now)
@@ -597,24 +598,24 @@ def record_access(actor: AbstractBaseUser | None, obj: object, action: str = "vi
 
 def _lock_slots(slot_ids: Sequence[int]) -> list[Slot]:
     # Locking the slot row serialises everyone who books or frees a place in it: the count
-    # that follows cannot be overtaken by a concurrent booker (the lost-update race).
-    slots = list(
-        Slot.objects.select_for_update()
-        .filter(pk__in=slot_ids)
-        .select_related("session__service", "session__location")
-        .order_by("pk")
+    # that follows cannot be overtaken by a concurrent booker (the lost-update race). Only the
+    # slot rows are locked, in id order; the session is read afresh after the lock is granted,
+    # so a session cancelled meanwhile is seen as cancelled.
+    ids = sorted(set(slot_ids))
+    locked = list(
+        Slot.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        .values_list("pk", flat=True)
     )
-    if len(slots) != len(set(slot_ids)):
+    if len(locked) != len(ids):
         raise errors.NotFound("No such slot.")
-    by_id = {s.pk: s for s in slots}
+    by_id = Slot.objects.select_related("session__service", "session__location").in_bulk(ids)
     return [by_id[i] for i in slot_ids]
 
 
 def _lock_booking(booking: Booking, also_slots: Sequence[int] = ()) -> Booking:
-    visitor_id = Booking.objects.values_list("visitor_id", flat=True).get(pk=booking.pk)
+    visitor_id, slot_id = Booking.objects.values_list("visitor_id", "slot_id").get(pk=booking.pk)
     Visitor.objects.select_for_update().get(pk=visitor_id)
-    slot_id = Booking.objects.values_list("slot_id", flat=True).get(pk=booking.pk)
-    _lock_slots(sorted({slot_id, *also_slots}))
+    _lock_slots([slot_id, *also_slots])
     return (
         Booking.objects.select_for_update(of=("self",))
         .select_related("slot__session__service", "slot__session__location", "visitor", "language")

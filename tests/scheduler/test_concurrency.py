@@ -149,3 +149,20 @@ def test_rescheduling_in_both_directions_at_once_does_not_deadlock(appointments,
     taken = list(Slot.objects.filter(session=appointments).order_by("starts_at")
                  .values_list("taken", flat=True))
     assert sum(taken) == 2
+
+
+def test_no_booking_slips_into_a_session_being_cancelled(walk_in, languages, olga):
+    slot = walk_in.slots.get()
+    racers = visitors(languages, 30)
+
+    def attempt(i: int):
+        if i == 15:
+            return services.cancel_session(walk_in, actor=olga)
+        return services.book(slot=slot, visitor=racers[i], channel=Channel.SMS)
+
+    race(30, attempt)
+
+    assert not Booking.objects.filter(slot=slot, status__in=Booking.ACTIVE).exists()
+    assert Slot.objects.get(pk=slot.pk).taken == 0
+    booked_events = Event.objects.filter(kind="booked").count()
+    assert Event.objects.filter(kind="cancelled").count() == booked_events
