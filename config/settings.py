@@ -130,10 +130,12 @@ OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 # --- Celery ---------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_FS_DIR = env.path("CELERY_FS_DIR", default=BASE_DIR / ".celery")
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
-        "data_folder_in": str(env.path("CELERY_FS_DIR", default=BASE_DIR / ".celery")),
-        "data_folder_out": str(env.path("CELERY_FS_DIR", default=BASE_DIR / ".celery")),
+        "data_folder_in": str(CELERY_FS_DIR / "messages"),
+        "data_folder_out": str(CELERY_FS_DIR / "messages"),
+        "control_folder": str(CELERY_FS_DIR / "control"),
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {"socket_connect_timeout": 2, "socket_timeout": 5}

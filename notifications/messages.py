@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import formats, timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from scheduler.models import Booking, Event, Session, Slot, Visitor
+from scheduler.models import Booking, Event, Session, SessionLanguage, Slot, Visitor
 
 # Languages of the catalogues in `locale/`; messages fall back along the visitor's languages.
 FALLBACK_LANGUAGES = ("en", "nl")
@@ -27,6 +28,7 @@ class Draft:
 
 
 def message_language(visitor: Visitor) -> str:
+    """The first of the visitor's languages that has a catalogue, else English, else Dutch."""
     available = {code for code, _name in settings.LANGUAGES}
     wanted = [visitor.language.code]
     if visitor.second_language_id:
@@ -63,9 +65,10 @@ def _body(event: Event) -> str | None:
         booking = event.booking
         slot = _slot(event, booking)
         return _lines(
-            _when_where(slot),
+            capfirst(_when_where(slot)),
             _what(slot),
-            _interpreter_line(booking.interpreter_status, booking, slot),
+            _for_whom(booking.visitor),
+            _interpreter_line(booking, slot),
             _("Your number: %(reference)s") % {"reference": booking.reference},
             _cannot_come(),
         )
@@ -75,7 +78,8 @@ def _body(event: Event) -> str | None:
         return _lines(
             _("NEW TIME: %(when_where)s") % {"when_where": _when_where(slot)},
             _what(slot),
-            _interpreter_line(booking.interpreter_status, booking, slot),
+            _for_whom(booking.visitor),
+            _interpreter_line(booking, slot),
             _("Your number: %(reference)s") % {"reference": booking.reference},
             _cannot_come(),
         )
@@ -85,6 +89,7 @@ def _body(event: Event) -> str | None:
         return _lines(
             _("CANCELLED: %(when_where)s") % {"when_where": _when_where(slot)},
             _what(slot),
+            _for_whom(booking.visitor),
             _("Your number was: %(reference)s") % {"reference": booking.reference},
             _("We had to cancel this. We are sorry. Call %(phone)s for a new time.")
             % {"phone": settings.MUNICIPALITY_PHONE}
@@ -99,6 +104,7 @@ def _body(event: Event) -> str | None:
         return _lines(
             _("A PLACE IS FREE: %(when_where)s") % {"when_where": _when_where(slot)},
             _what(slot),
+            _for_whom(event.waitlist_entry.visitor),
             _("We keep it for you until %(time)s.") % {"time": _time(expires)},
             _("Call %(phone)s to take it.") % {"phone": settings.MUNICIPALITY_PHONE},
         )
@@ -141,18 +147,30 @@ def _what(slot: Slot) -> str:
     return _("Appointment: %(service)s.") % {"service": service}
 
 
-def _interpreter_line(status: str, booking: Booking, slot: Slot) -> str:
+def _interpreter_line(booking: Booking, slot: Slot) -> str | None:
     Status = Booking.InterpreterStatus
+    status = booking.interpreter_status
     if status == Status.CONFIRMED:
         offer = slot.session.offered.filter(language=booking.language).first()
-        if offer and offer.support == "peer_expert":
+        if offer and offer.support == SessionLanguage.Support.PEER_EXPERT:
             return _("Someone who speaks your language will be there to help.")
         return _("An interpreter for your language will be there.")
     if status == Status.REQUESTED:
         return _("We asked for an interpreter. We will send a message when this is sure.")
     if status == Status.UNAVAILABLE:
         return _("There will be NO interpreter. You may bring someone who translates.")
-    return _("There will be no interpreter.")
+    if booking.language.code == settings.STAFF_LANGUAGE:
+        return None  # the staff speak this language: an interpreter line would only confuse
+    return _("There will be no interpreter. You said you do not need one.")
+
+
+def _for_whom(visitor: Visitor) -> str | None:
+    # A household shares one phone: say whose booking this is, or two look the same.
+    if not visitor.name or not visitor.phone:
+        return None
+    if not Visitor.objects.filter(phone=visitor.phone).exclude(pk=visitor.pk).exists():
+        return None
+    return _("This message is for %(name)s.") % {"name": visitor.name}
 
 
 def _cannot_come() -> str:

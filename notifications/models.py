@@ -24,6 +24,8 @@ class OutboundMessage(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # After a failure that may pass: not tried again before this moment.
+    retry_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=36, blank=True)
     provider_id = models.CharField(max_length=64, blank=True)
     last_error = models.TextField(blank=True)

@@ -12,10 +12,11 @@ import datetime as dt
 import logging
 import uuid
 from dataclasses import asdict, dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from scheduler.models import Event
@@ -25,6 +26,13 @@ from .messages import drafts_for
 from .models import OutboundMessage
 
 logger = logging.getLogger(__name__)
+
+# After a failure that may pass (the provider is down, a timeout), wait before the next try, twice
+# as long each time: eight attempts then cover about an hour of outage instead of 40 seconds.
+RETRY_FIRST_DELAY = dt.timedelta(seconds=30)
+RETRY_MAX_DELAY = dt.timedelta(hours=1)
+
+M = TypeVar("M", Event, OutboundMessage)
 
 
 @dataclass
@@ -38,11 +46,14 @@ class RelayReport:
 
 
 def relay_outbox() -> RelayReport:
+    """Turn unrelayed events into queued messages, then send the queued messages that are due."""
     report = RelayReport()
     for event in _claim(Event.objects.filter(relayed_at__isnull=True)):
         try:
             with transaction.atomic():
                 for draft in drafts_for(event):
+                    # The unique (event, visitor) constraint makes this safe to repeat: a relay
+                    # that took over a stale claim finds the message already written.
                     OutboundMessage.objects.get_or_create(
                         event=event,
                         visitor=draft.visitor,
@@ -63,16 +74,27 @@ def relay_outbox() -> RelayReport:
             )
 
     gateway = get_gateway()
-    for message in _claim(OutboundMessage.objects.filter(status=OutboundMessage.Status.QUEUED)):
+    now = timezone.now()
+    # A worker that died during a message's last attempt left it claimed and out of attempts:
+    # say so, rather than leave it queued for ever.
+    OutboundMessage.objects.filter(
+        status=OutboundMessage.Status.QUEUED,
+        attempts__gte=settings.OUTBOX_MAX_ATTEMPTS,
+        claimed_at__lt=now - dt.timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT_SECONDS),
+    ).update(status=OutboundMessage.Status.FAILED, last_error="No attempts left.")
+    due = OutboundMessage.objects.filter(status=OutboundMessage.Status.QUEUED).filter(
+        Q(retry_at__isnull=True) | Q(retry_at__lte=now)
+    )
+    for message in _claim(due):
         try:
             provider_id = gateway.send(message.to.as_e164, message.body)
-        except GatewayError as exc:
-            give_up = exc.permanent or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
-            OutboundMessage.objects.filter(pk=message.pk, claim_token=message.claim_token).update(
-                status=OutboundMessage.Status.FAILED if give_up else OutboundMessage.Status.QUEUED,
-                claimed_at=None,
-                last_error=str(exc)[:2000],
-            )
+        except Exception as exc:
+            # A GatewayError says whether trying again can help; anything else (a bug in a
+            # provider library, a dropped connection) is treated as passing, within the attempts.
+            permanent = isinstance(exc, GatewayError) and exc.permanent
+            if not isinstance(exc, GatewayError):
+                logger.exception("gateway crashed sending message %s", message.pk)
+            _failed(message, exc, permanent=permanent)
             report.messages_failed += 1
             continue
         OutboundMessage.objects.filter(pk=message.pk, claim_token=message.claim_token).update(
@@ -85,7 +107,18 @@ def relay_outbox() -> RelayReport:
     return report
 
 
-def _claim(pending):
+def _failed(message: OutboundMessage, exc: Exception, *, permanent: bool) -> None:
+    give_up = permanent or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    delay = min(RETRY_FIRST_DELAY * 2 ** max(message.attempts - 1, 0), RETRY_MAX_DELAY)
+    OutboundMessage.objects.filter(pk=message.pk, claim_token=message.claim_token).update(
+        status=OutboundMessage.Status.FAILED if give_up else OutboundMessage.Status.QUEUED,
+        claimed_at=None,
+        retry_at=None if give_up else timezone.now() + delay,
+        last_error=(str(exc) or repr(exc))[:2000],
+    )
+
+
+def _claim(pending: QuerySet[M]) -> list[M]:
     """Claim a batch of `pending` rows for this run and return them, freshly read."""
     now = timezone.now()
     stale = now - dt.timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT_SECONDS)

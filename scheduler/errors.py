@@ -105,3 +105,8 @@ class InvalidSession(BookingError):
     code = "invalid_session"
     http_status = 400
     message = "The session's times do not fit."
+
+
+class WaitlistEntryClosed(BookingError):
+    code = "waitlist_entry_closed"
+    message = "This waiting-list entry is no longer open."

@@ -54,6 +54,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 # Check-in opens this long before the start: people come early for a walk-in hour.
 CHECK_IN_OPENS = dt.timedelta(hours=2)
+# Bounds on what one publish may create; a typo in a date must not make thousands of slots.
+MAX_SESSION_LENGTH = dt.timedelta(hours=24)
+MAX_PLACES = 1000
 
 
 @dataclass(frozen=True)
@@ -177,8 +180,10 @@ def publish_session(
         raise errors.InvalidSession("The session must end after it starts.")
     if starts_at <= now:
         raise errors.InvalidSession("The session must start in the future.")
-    if capacity < 1:
-        raise errors.InvalidSession("A session needs at least one place.")
+    if not 1 <= capacity <= MAX_PLACES:
+        raise errors.InvalidSession(f"A session has between 1 and {MAX_PLACES} places.")
+    if ends_at - starts_at > MAX_SESSION_LENGTH:
+        raise errors.InvalidSession("A session lasts at most 24 hours.")
     if room and room.location_id != location.pk:
         raise errors.InvalidSession("The room is not at this location.")
     if kind == Session.Kind.APPOINTMENTS:
@@ -229,11 +234,17 @@ def publish_session(
 
 
 def cancel_session(
-    session: Session, *, actor: AbstractBaseUser | None, reason: str = ""
+    session: Session,
+    *,
+    actor: AbstractBaseUser | None,
+    reason: str = "",
+    channel: str = Channel.COUNTER,
 ) -> list[Booking]:
     """Cancel a whole session: every active booking in it is cancelled and its visitor told."""
     with transaction.atomic():
         session = Session.objects.select_for_update().get(pk=session.pk)
+        if session.status == Session.Status.CANCELLED:
+            raise errors.SessionCancelled("This session was already cancelled.")
         session.status = Session.Status.CANCELLED
         session.save(update_fields=["status"])
         # With the slots locked, no booking can slip in between reading and cancelling them.
@@ -246,7 +257,7 @@ def cancel_session(
         for booking in bookings:
             booking.status = Status.CANCELLED
             booking.save(update_fields=["status", "updated_at"])
-            _record(Event.Kind.CANCELLED, booking, Channel.COUNTER, actor, session_cancelled=True)
+            _record(Event.Kind.CANCELLED, booking, channel, actor, session_cancelled=True)
         WaitlistEntry.objects.filter(
             offered_slot__session=session, status=WaitlistEntry.Status.OFFERED
         ).update(status=WaitlistEntry.Status.WAITING, offered_slot=None, offer_expires_at=None)
@@ -548,6 +559,8 @@ def leave_waitlist(entry: WaitlistEntry, *, actor: AbstractBaseUser | None = Non
     now = timezone.now()
     with transaction.atomic():
         entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.status not in (WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED):
+            raise errors.WaitlistEntryClosed()
         held = entry.offered_slot_id if entry.status == WaitlistEntry.Status.OFFERED else None
         entry.status = WaitlistEntry.Status.LEFT
         entry.save(update_fields=["status"])

@@ -36,6 +36,12 @@ def frozen_time():
 
 
 @pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    # The named actors get real passwords; hashing them properly takes most of a test's time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def sms_outbox():
     MemoryGateway.outbox.clear()
     yield MemoryGateway.outbox

@@ -7,6 +7,7 @@ then runs on SQLite and reports every PostgreSQL or Redis test as skipped. CI ne
 
 import os
 import socket
+import tempfile
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,6 +23,8 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
 os.environ["SMS_GATEWAY"] = "notifications.gateways.MemoryGateway"
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
 os.environ["MUNICIPALITY_PHONE"] = "14 036"
+# WhiteNoise warns (an error under filterwarnings=error) when STATIC_ROOT does not exist yet.
+os.environ.setdefault("STATIC_ROOT", tempfile.mkdtemp(prefix="spreekuur-static-"))
 
 HOW_TO_START = """\
 The tests need PostgreSQL and Redis, and {what} is not reachable at {where}.
