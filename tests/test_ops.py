@@ -19,13 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # --- /healthz ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def static_root(settings, tmp_path):
-    # WhiteNoise warns (an error under filterwarnings=error) while STATIC_ROOT does not exist,
-    # which it does not until `collectstatic` has run.
-    settings.STATIC_ROOT = tmp_path
-
-
 @pytest.fixture
 def closed_port() -> int:
     """A local port nothing listens on: bound, then let go."""

@@ -2,9 +2,9 @@
 every role, a few visitors with bookings and one on the waiting list.
 
 Everything that has a door goes through it (`publish_session`, `register_visitor`, `book`,
-`join_waitlist`), so the demo data is what the channels would have made. Running it again changes nothing: each row
-is found by what makes it itself (a language's code, a session's service, place and start) and
-only made when missing.
+`join_waitlist`), so the demo data is what the channels would have made. Running it again
+changes nothing: each row is found by what makes it itself (a language's code, a session's
+service, place and start) and only made when missing.
 """
 
 from __future__ import annotations
