@@ -105,7 +105,7 @@ def _body(event: Event) -> str | None:
             _("A PLACE IS FREE: %(when_where)s") % {"when_where": _when_where(slot)},
             _what(slot),
             _for_whom(event.waitlist_entry.visitor),
-            _("We keep it for you until %(time)s.") % {"time": _time(expires)},
+            _hold_line(expires),
             _("Call %(phone)s to take it.") % {"phone": settings.MUNICIPALITY_PHONE},
         )
     return None
@@ -171,6 +171,17 @@ def _for_whom(visitor: Visitor) -> str | None:
     if not Visitor.objects.filter(phone=visitor.phone).exclude(pk=visitor.pk).exists():
         return None
     return _("This message is for %(name)s.") % {"name": visitor.name}
+
+
+def _hold_line(expires: dt.datetime) -> str:
+    # Say the day unless it is today: "until 10:00" under a line about tomorrow 09:00 would
+    # read as tomorrow.
+    if timezone.localdate(expires) == timezone.localdate():
+        return _("We keep it for you until %(time)s today.") % {"time": _time(expires)}
+    return _("We keep it for you until %(day)s, %(time)s.") % {
+        "day": formats.date_format(timezone.localtime(expires), "l j F"),
+        "time": _time(expires),
+    }
 
 
 def _cannot_come() -> str:

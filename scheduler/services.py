@@ -257,7 +257,10 @@ def cancel_session(
         for booking in bookings:
             booking.status = Status.CANCELLED
             booking.save(update_fields=["status", "updated_at"])
-            _record(Event.Kind.CANCELLED, booking, channel, actor, session_cancelled=True)
+            _record(
+                Event.Kind.CANCELLED, booking, channel, actor, kick=False, session_cancelled=True
+            )
+        _notify_on_commit()  # once for all of them
         WaitlistEntry.objects.filter(
             offered_slot__session=session, status=WaitlistEntry.Status.OFFERED
         ).update(status=WaitlistEntry.Status.WAITING, offered_slot=None, offer_expires_at=None)
@@ -842,6 +845,8 @@ def _record(
     booking: Booking,
     channel: str,
     actor: AbstractBaseUser | None,
+    *,
+    kick: bool = True,
     **data: object,
 ) -> Event:
     event = Event.objects.create(
@@ -851,7 +856,8 @@ def _record(
         actor=actor if _is_staff(actor) else None,
         data={"slot": booking.slot_id, **data},
     )
-    _notify_on_commit()
+    if kick:
+        _notify_on_commit()
     return event
 
 

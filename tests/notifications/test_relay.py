@@ -3,7 +3,6 @@ that rolled back reaches it never; a broker or provider outage delays a message,
 
 import datetime as dt
 import threading
-import time
 
 import pytest
 from django.conf import settings as django_settings
@@ -132,11 +131,9 @@ def test_a_booking_that_rolls_back_sends_nothing(appointments, amina, sms_outbox
 def test_a_booking_made_while_the_broker_is_down_stands_and_the_sweep_sends_it_once(
     appointments, amina, sms_outbox, broker_down, caplog
 ):
-    started = time.monotonic()
     booking = services.book(slot=appointments.slots.first(), visitor=amina, channel=Channel.SMS)
-    took = time.monotonic() - started
 
-    assert took < 2, f"booking waited {took:.1f}s for an unreachable broker"
+    # The booking came back (before the fix it hung in kombu's connection retries for good).
     assert Booking.objects.get(pk=booking.pk).status == "booked"
     assert "the outbox sweep will relay" in caplog.text
     assert sms_outbox == []
@@ -243,6 +240,35 @@ def test_a_number_the_provider_refuses_for_good_is_marked_failed_and_not_tried_a
     assert OutboundMessage.objects.get().status == "failed"
 
 
+def test_a_message_whose_worker_died_on_its_last_attempt_is_marked_failed(
+    appointments, amina, sms_outbox, settings, frozen_time
+):
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    # Committed, but not yet relayed (this test's on-commit callbacks do not run).
+    booking = services.book(slot=appointments.slots.first(), visitor=amina, channel=Channel.SMS)
+    # What a worker killed inside `gateway.send` leaves behind: its last attempt, claimed.
+    OutboundMessage.objects.create(
+        event=Event.objects.get(booking=booking),
+        visitor=amina,
+        to=amina.phone,
+        language="en",
+        body="...",
+        attempts=1,
+        claimed_at=timezone.now(),
+        claim_token="a-worker-that-died",
+    )
+
+    sweep()
+    assert OutboundMessage.objects.get().status == "queued"  # the worker may still be alive
+
+    frozen_time.shift(dt.timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT_SECONDS + 1))
+    sweep()
+
+    message = OutboundMessage.objects.get()
+    assert (message.status, message.last_error) == ("failed", "No attempts left.")
+    assert sms_outbox == []
+
+
 # --- who gets a message ----------------------------------------------------------------------
 
 
@@ -264,8 +290,11 @@ def test_a_visitor_who_cannot_or_will_not_get_sms_gets_no_message(
         visitor.refresh_from_db()
 
     booking = book(
-        walk_in.slots.get(), visitor, django_capture_on_commit_callbacks,
-        channel=Channel.COUNTER, booked_by=sam,
+        walk_in.slots.get(),
+        visitor,
+        django_capture_on_commit_callbacks,
+        channel=Channel.COUNTER,
+        booked_by=sam,
     )
 
     assert booking.status == "booked"
