@@ -56,7 +56,7 @@ run: install
 	@# A background job in a non-interactive shell ignores Ctrl-C, so the trap stops the worker.
 	@trap '[ -n "$${worker:-}" ] && kill -TERM $$worker 2>/dev/null && wait $$worker || true' EXIT; \
 	trap 'exit 130' INT TERM; \
-	$(BIN)/celery -A config worker -B --pool solo --loglevel info \
+	$(BIN)/celery -A config worker -B --pool solo --loglevel warning \
 		--schedule .celery/beat-schedule --without-gossip --without-mingle & worker=$$!; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -25,7 +26,7 @@ class InvalidReference(errors.NotFound):
     """A booking reference whose check digit does not add up: a typo, never someone else's."""
 
     code = "invalid_reference"
-    message = "This is not a valid booking reference; please check the digits."
+    message = _("This is not a valid booking reference; please check the digits.")
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -51,7 +52,7 @@ def error_body(exc: Exception) -> dict[str, Any]:
         detail = exc.detail
         return {
             "code": "invalid",
-            "detail": _first_message(detail) or "The request is not valid.",
+            "detail": _first_message(detail) or _("The request is not valid."),
             "errors": detail if isinstance(detail, dict) else {"non_field_errors": detail},
         }
     if isinstance(exc, exceptions.APIException):
@@ -63,7 +64,7 @@ def error_body(exc: Exception) -> dict[str, Any]:
 
 def not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
     """Unknown paths under the API answer in the API's own words, not Django's HTML page."""
-    return JsonResponse({"code": "not_found", "detail": "No such API endpoint."}, status=404)
+    return JsonResponse({"code": "not_found", "detail": _("No such API endpoint.")}, status=404)
 
 
 def _first_message(detail: Any) -> str | None:

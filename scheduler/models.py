@@ -7,6 +7,7 @@ and which invariants the database itself guards.
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from interpreters.models import Language
@@ -221,11 +222,11 @@ class Visitor(models.Model):
 
 class Booking(models.Model):
     class Status(models.TextChoices):
-        BOOKED = "booked", "booked"
-        CHECKED_IN = "checked_in", "checked in"
-        SERVED = "served", "served"
-        CANCELLED = "cancelled", "cancelled"
-        NO_SHOW = "no_show", "no show"
+        BOOKED = "booked", _("booked")
+        CHECKED_IN = "checked_in", _("checked in")
+        SERVED = "served", _("served")
+        CANCELLED = "cancelled", _("cancelled")
+        NO_SHOW = "no_show", _("no show")
 
     class InterpreterStatus(models.TextChoices):
         CONFIRMED = "confirmed", "confirmed"

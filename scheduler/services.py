@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from interpreters.models import Language
 
@@ -147,7 +148,7 @@ def active_booking_by_reference(reference: str) -> Booking:
             "slot__session__service", "slot__session__location", "visitor", "language"
         ).get(reference=reference, status__in=Booking.ACTIVE)
     except Booking.DoesNotExist:
-        raise errors.NotFound("No active booking has this reference.") from None
+        raise errors.NotFound(_("No active booking has this reference.")) from None
 
 
 # --- publishing ------------------------------------------------------------------------------
@@ -172,26 +173,28 @@ def publish_session(
     slots of the service's duration, `capacity` visitors each)."""
     now = now or timezone.now()
     if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
-        raise errors.InvalidSession("Times must carry a time zone.")
+        raise errors.InvalidSession(_("Times must carry a time zone."))
     # Work in UTC: Python adds and subtracts on the wall clock for two times in one zone, which
     # across a daylight-saving change would make a slot end before it starts.
     starts_at, ends_at = starts_at.astimezone(dt.UTC), ends_at.astimezone(dt.UTC)
     if ends_at <= starts_at:
-        raise errors.InvalidSession("The session must end after it starts.")
+        raise errors.InvalidSession(_("The session must end after it starts."))
     if starts_at <= now:
-        raise errors.InvalidSession("The session must start in the future.")
+        raise errors.InvalidSession(_("The session must start in the future."))
     if not 1 <= capacity <= MAX_PLACES:
-        raise errors.InvalidSession(f"A session has between 1 and {MAX_PLACES} places.")
+        raise errors.InvalidSession(
+            _("A session has between 1 and %(most)d places.") % {"most": MAX_PLACES}
+        )
     if ends_at - starts_at > MAX_SESSION_LENGTH:
-        raise errors.InvalidSession("A session lasts at most 24 hours.")
+        raise errors.InvalidSession(_("A session lasts at most 24 hours."))
     if room and room.location_id != location.pk:
-        raise errors.InvalidSession("The room is not at this location.")
+        raise errors.InvalidSession(_("The room is not at this location."))
     if kind == Session.Kind.APPOINTMENTS:
         duration = dt.timedelta(minutes=service.duration_minutes)
         if ends_at - starts_at < duration:
-            raise errors.InvalidSession("The block is shorter than one appointment.")
+            raise errors.InvalidSession(_("The block is shorter than one appointment."))
     elif kind != Session.Kind.WALK_IN:
-        raise errors.InvalidSession(f"Unknown kind {kind!r}.")
+        raise errors.InvalidSession(_("Unknown kind of session."))
 
     with transaction.atomic():
         if room:
@@ -244,7 +247,7 @@ def cancel_session(
     with transaction.atomic():
         session = Session.objects.select_for_update().get(pk=session.pk)
         if session.status == Session.Status.CANCELLED:
-            raise errors.SessionCancelled("This session was already cancelled.")
+            raise errors.SessionCancelled(_("This session was already cancelled."))
         session.status = Session.Status.CANCELLED
         session.save(update_fields=["status"])
         # With the slots locked, no booking can slip in between reading and cancelling them.
@@ -307,7 +310,9 @@ def update_visitor(
     allowed = {"phone", "name", "language", "second_language", "sms_consent"}
     unknown = set(changes) - allowed
     if unknown:
-        raise errors.InvalidRequest(f"Cannot change {', '.join(sorted(unknown))}.")
+        raise errors.InvalidRequest(
+            _("Cannot change %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     with transaction.atomic():
         visitor = Visitor.objects.select_for_update().get(pk=visitor.pk)
         for field, value in changes.items():
@@ -413,14 +418,14 @@ def reschedule(
     with transaction.atomic():
         booking = _lock_booking(booking, also_slots=[new_slot.pk])
         if booking.slot_id == new_slot.pk:
-            raise errors.InvalidRequest("The booking is already at this time.")
+            raise errors.InvalidRequest(_("The booking is already at this time."))
         if booking.status != Status.BOOKED:
-            raise errors.InvalidTransition("Only a booking that is not checked in can be moved.")
+            raise errors.InvalidTransition(_("Only a booking that is not checked in can be moved."))
         _check_changeable_by(booking, actor, now)
         old_slot = booking.slot
         new_slot = Slot.objects.select_related("session__service").get(pk=new_slot.pk)
         if new_slot.session.service_id != old_slot.session.service_id:
-            raise errors.InvalidRequest("A booking can only move within the same service.")
+            raise errors.InvalidRequest(_("A booking can only move within the same service."))
         _check_bookable(new_slot, channel, actor, now)
         _check_no_overlap(booking.visitor, new_slot, ignore=booking)
         _take_place(new_slot, booking.language)
@@ -449,9 +454,9 @@ def check_in(
         booking = _lock_booking(booking)
         _check_transition(booking, Status.CHECKED_IN)
         if now < booking.starts_at - CHECK_IN_OPENS:
-            raise errors.TooEarly("Check-in opens two hours before the start.")
+            raise errors.TooEarly(_("Check-in opens two hours before the start."))
         if now >= booking.ends_at:
-            raise errors.TooLate("This booking's time is over.")
+            raise errors.TooLate(_("This booking's time is over."))
         return _set_status(booking, Status.CHECKED_IN, Event.Kind.CHECKED_IN, channel, actor)
 
 
@@ -476,7 +481,7 @@ def mark_no_show(
         booking = _lock_booking(booking)
         _check_transition(booking, Status.NO_SHOW)
         if now < booking.starts_at:
-            raise errors.TooEarly("A visitor can only be marked absent after the start.")
+            raise errors.TooEarly(_("A visitor can only be marked absent after the start."))
         return _set_status(booking, Status.NO_SHOW, Event.Kind.NO_SHOW, channel, actor)
 
 
@@ -497,7 +502,7 @@ def join_waitlist(
     """Put a visitor on the waiting list. The first matching place that comes free is held for
     them for `WAITLIST_HOLD_MINUTES` and offered through an event."""
     if latest < earliest:
-        raise errors.InvalidRequest("The last day must not be before the first day.")
+        raise errors.InvalidRequest(_("The last day must not be before the first day."))
     with transaction.atomic():
         visitor = Visitor.objects.select_for_update().get(pk=visitor.pk)
         if WaitlistEntry.objects.filter(
@@ -623,7 +628,7 @@ def _lock_slots(slot_ids: Sequence[int]) -> list[Slot]:
         .values_list("pk", flat=True)
     )
     if len(locked) != len(ids):
-        raise errors.NotFound("No such slot.")
+        raise errors.NotFound(_("No such slot."))
     by_id = Slot.objects.select_related("session__service", "session__location").in_bulk(ids)
     return [by_id[i] for i in slot_ids]
 
@@ -642,8 +647,8 @@ def _lock_booking(booking: Booking, also_slots: Sequence[int] = ()) -> Booking:
 def _check_transition(booking: Booking, to: str) -> None:
     if to not in TRANSITIONS[booking.status]:
         raise errors.InvalidTransition(
-            f"A booking that is {booking.get_status_display()} cannot become "
-            f"{Status(to).label}."
+            _("A booking that is %(now)s cannot become %(to)s.")
+            % {"now": booking.get_status_display(), "to": Status(to).label}
         )
 
 
@@ -665,7 +670,7 @@ def _check_bookable(
         raise errors.TooLate()
     if slot.starts_at > now + dt.timedelta(days=settings.BOOKING_HORIZON_DAYS):
         raise errors.BeyondHorizon(
-            f"Bookings open {settings.BOOKING_HORIZON_DAYS} days ahead."
+            _("Bookings open %(days)d days ahead.") % {"days": settings.BOOKING_HORIZON_DAYS}
         )
 
 
@@ -673,7 +678,7 @@ def _check_changeable_by(
     booking: Booking, actor: AbstractBaseUser | None, now: dt.datetime
 ) -> None:
     if now >= booking.starts_at:
-        raise errors.TooLate("This booking has already started.")
+        raise errors.TooLate(_("This booking has already started."))
     cutoff = booking.starts_at - dt.timedelta(hours=settings.CANCEL_CUTOFF_HOURS)
     if actor is None and now >= cutoff:
         raise errors.TooLateToCancel()
@@ -741,7 +746,7 @@ def _create_booking(
             if "booking_no_overlap" in message:
                 raise errors.AlreadyBooked() from exc
             if "idempotency_key" in message:
-                raise errors.IdempotencyKeyReused("This Idempotency-Key is being used.") from exc
+                raise errors.IdempotencyKeyReused(_("This Idempotency-Key is being used.")) from exc
             if "booking_reference_unique" not in message and "reference" not in message:
                 raise
     raise RuntimeError("Could not find a free booking reference; raise BOOKING_REFERENCE_DIGITS.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -402,7 +403,7 @@ class BookingViewSet(
         if data["channel"] == Channel.COUNTER and roles.COUNTER_STAFF not in roles.roles_of(
             request.user
         ):
-            raise errors.ChannelNotAllowed("Only counter staff book at the counter.")
+            raise errors.ChannelNotAllowed(_("Only counter staff book at the counter."))
         booking = services.book(
             slot=data["slot"],
             visitor=data["visitor"],

@@ -80,3 +80,18 @@ def test_a_validation_error_names_its_fields_and_its_first_message():
         "detail": "slot: Unknown slot.",
         "errors": {"slot": ["Unknown slot."], "topic": ["Too long."]},
     }
+
+
+def test_a_refusal_is_worded_in_the_callers_language_dutch_by_default(as_sam, appointments,
+                                                                      amina, yonas):
+    slot = appointments.slots.order_by("starts_at").first()
+    as_sam.post("/api/v1/bookings/", {"slot": slot.pk, "visitor": amina.pk}, format="json")
+
+    dutch = as_sam.post("/api/v1/bookings/", {"slot": slot.pk, "visitor": yonas.pk},
+                        format="json")
+    english = as_sam.post("/api/v1/bookings/", {"slot": slot.pk, "visitor": yonas.pk},
+                          format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert assert_error(dutch, 409, "slot_full")["detail"] == "Er is op dit moment geen plek meer."
+    assert assert_error(english, 409, "slot_full")["detail"] == \
+        "There is no place left at this time."

@@ -188,9 +188,8 @@ def test_a_start_in_the_past_is_a_form_error(olga, walk_in_service, town_hall):
         ),
     )
     assert response.status_code == 200
-    assert "The session must start in the future." in response.context["adminform"].form.errors[
-        "__all__"
-    ]
+    errors = response.context["adminform"].form.errors["__all__"]
+    assert "Het spreekuur moet in de toekomst beginnen." in errors
     assert not Session.objects.exists()
 
 
@@ -204,7 +203,7 @@ def test_a_block_shorter_than_one_appointment_is_a_form_error(olga, intake, town
         ),
     )
     assert response.status_code == 200
-    assert "shorter than one appointment" in response.content.decode()
+    assert "korter dan één afspraak" in response.content.decode()
     assert not Session.objects.exists()
 
 
@@ -226,7 +225,7 @@ def test_a_room_already_in_use_is_a_form_error_on_the_room(
     )
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["room"] == [
-        "The room is already in use at this time."
+        "De ruimte is op dit moment al in gebruik."
     ]
     assert Session.objects.count() == 1
 
@@ -317,7 +316,7 @@ def test_sam_checks_in_a_booking_when_check_in_is_open(sam, appointments, amina,
     # The day before, the door refuses: a message, not an error page.
     response = client.post(url, action, follow=True)
     assert response.status_code == 200
-    assert "Check-in opens two hours before the start." in response.content.decode()
+    assert "Aanmelden kan vanaf twee uur voor het begin." in response.content.decode()
     booking.refresh_from_db()
     assert booking.status == Booking.Status.BOOKED
 

@@ -456,12 +456,13 @@ def test_a_block_across_the_dst_change_keeps_wall_clock_slots(intake, town_hall)
 @pytest.mark.parametrize(
     ("starts", "ends", "message"),
     [
-        (at(1, 10), at(1, 9), "end after"),
-        (at(-1, 9), at(-1, 10), "future"),
-        (at(1, 9), at(1, 9, 10), "shorter"),
+        (at(1, 10), at(1, 9), "eindigen na het begin"),
+        (at(-1, 9), at(-1, 10), "toekomst"),
+        (at(1, 9), at(1, 9, 10), "korter"),
     ],
 )
 def test_a_session_with_impossible_times_is_refused(intake, town_hall, starts, ends, message):
+    # Staff read these in Dutch, the default language.
     with pytest.raises(errors.InvalidSession, match=message):
         services.publish_session(
             service=intake, location=town_hall, kind=Session.Kind.APPOINTMENTS,
