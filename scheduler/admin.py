@@ -184,6 +184,14 @@ class PublishSessionForm(forms.ModelForm):
         help_text="Walk-in hour: places in the hour. Appointments: visitors per appointment.",
     )
 
+    repeat_weeks = forms.IntegerField(
+        min_value=0,
+        max_value=services.MAX_SERIES - 1,
+        initial=0,
+        label="Repeat weekly",
+        help_text="Also publish it at the same hours on this many following weeks (0: once).",
+    )
+
     # Set per request by SessionAdmin.get_form.
     actor: Any = None
     offers_formset: type[BaseInlineFormSet] | None = None
@@ -193,6 +201,7 @@ class PublishSessionForm(forms.ModelForm):
         fields = ["service", "location", "room", "kind", "starts_at", "ends_at", "hosts", "notes"]
 
     published: Session | None = None
+    series: list[Session] = []
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -203,7 +212,8 @@ class PublishSessionForm(forms.ModelForm):
             return  # the admin shows the inline's own errors
         data = self.cleaned_data
         try:
-            self.published = services.publish_session(
+            self.series = services.publish_series(
+                rule=f"FREQ=WEEKLY;COUNT={data['repeat_weeks'] + 1}",
                 service=data["service"],
                 location=data["location"],
                 room=data.get("room"),
@@ -216,6 +226,7 @@ class PublishSessionForm(forms.ModelForm):
                 notes=data.get("notes", ""),
                 actor=self.actor,
             )
+            self.published = self.series[0]
         except errors.BookingError as exc:
             field = "room" if isinstance(exc, errors.RoomTaken) else None
             self.add_error(field, ValidationError(exc.detail, code=exc.code))
@@ -262,7 +273,7 @@ class SessionAdmin(admin.ModelAdmin):
 
     add_fieldsets = [
         (None, {"fields": ["service", "kind", ("location", "room")]}),
-        ("When", {"fields": ["starts_at", "ends_at", "capacity"]}),
+        ("When", {"fields": ["starts_at", "ends_at", "capacity", "repeat_weeks"]}),
         ("Staff", {"fields": ["hosts", "notes"]}),
     ]
     change_fieldsets = [
@@ -340,6 +351,8 @@ class SessionAdmin(admin.ModelAdmin):
         self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
     ) -> list[dict]:
         if add:
+            if len(form.series) > 1:
+                self.message_user(request, f"Published {len(form.series)} weekly sessions.")
             return [{"added": {}}]
         return super().construct_change_message(request, form, formsets, add)
 

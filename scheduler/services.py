@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from dateutil.rrule import rrulestr
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from interpreters.models import Language
@@ -58,6 +60,7 @@ CHECK_IN_OPENS = dt.timedelta(hours=2)
 # Bounds on what one publish may create; a typo in a date must not make thousands of slots.
 MAX_SESSION_LENGTH = dt.timedelta(hours=24)
 MAX_PLACES = 1000
+MAX_SERIES = 53  # a year of weekly sessions
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,45 @@ def publish_session(
             )
         _audit(actor, "publish_session", session, {"kind": kind, "service": service.slug})
     return session
+
+
+def publish_series(
+    *, rule: str, starts_at: dt.datetime, ends_at: dt.datetime, **session: object
+) -> list[Session]:
+    """Publish the same session on every date of an RFC 5545 recurrence `rule`, e.g.
+    "FREQ=WEEKLY;COUNT=8" for the next eight weeks. Each occurrence keeps the local wall-clock
+    hours (13:00-15:00 stays 13:00-15:00 after the clocks change). All or nothing: if one date
+    is refused (a room taken), none is published, and the error names the date."""
+    if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
+        raise errors.InvalidSession(_("Times must carry a time zone."))
+    zone = timezone.get_current_timezone()
+    local_start = timezone.localtime(starts_at, zone).replace(tzinfo=None)
+    wall_length = timezone.localtime(ends_at, zone).replace(tzinfo=None) - local_start
+    try:
+        recurrence = rrulestr(rule, dtstart=local_start)
+    except (ValueError, TypeError) as exc:
+        raise errors.InvalidSession(_("The repeat rule is not valid.")) from exc
+    occurrences = list(itertools.islice(recurrence, MAX_SERIES + 1))
+    if len(occurrences) > MAX_SERIES:
+        raise errors.InvalidSession(
+            _("A series has at most %(most)d sessions.") % {"most": MAX_SERIES}
+        )
+    published = []
+    with transaction.atomic():
+        for start in occurrences:
+            try:
+                published.append(
+                    publish_session(
+                        starts_at=timezone.make_aware(start, zone),
+                        ends_at=timezone.make_aware(start + wall_length, zone),
+                        **session,
+                    )
+                )
+            except errors.BookingError as exc:
+                if len(occurrences) > 1:
+                    exc.detail = f"{formats.date_format(start, 'DATE_FORMAT')}: {exc.detail}"
+                raise
+    return published
 
 
 def cancel_session(

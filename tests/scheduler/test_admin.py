@@ -55,7 +55,9 @@ def seeded(db) -> None:
     call_command("seed_demo", stdout=StringIO())
 
 
-def session_form(*, service, location, kind, start, end, capacity=1, room=None, offers=()):
+def session_form(
+    *, service, location, kind, start, end, capacity=1, room=None, offers=(), repeat_weeks=0
+):
     data = {
         "service": service.pk,
         "location": location.pk,
@@ -66,6 +68,7 @@ def session_form(*, service, location, kind, start, end, capacity=1, room=None, 
         "ends_at_0": end.strftime("%Y-%m-%d"),
         "ends_at_1": end.strftime("%H:%M"),
         "capacity": capacity,
+        "repeat_weeks": repeat_weeks,
         "notes": "",
         "offered-TOTAL_FORMS": 3,
         "offered-INITIAL_FORMS": 0,
@@ -159,6 +162,21 @@ def test_olga_publishes_a_walk_in_hour_through_the_admin(
     offered = {o.language.code: (o.support, o.places) for o in session.offered.all()}
     assert offered == {"ti": ("peer_expert", 3), "ar": ("interpreter", None)}
     assert AuditEntry.objects.filter(action="publish_session", actor=olga).exists()
+
+
+def test_olga_publishes_a_weekly_walk_in_hour_for_three_weeks_at_once(
+    olga, walk_in_service, town_hall
+):
+    response = staff_client(olga).post(
+        reverse(ADD_SESSION),
+        session_form(service=walk_in_service, location=town_hall, kind="walk_in",
+                     start=at(2, 13), end=at(2, 15), capacity=8, repeat_weeks=2),
+        follow=True,
+    )
+
+    starts = list(Session.objects.order_by("starts_at").values_list("starts_at", flat=True))
+    assert starts == [at(2, 13), at(9, 13), at(16, 13)]
+    assert "Published 3 weekly sessions." in response.content.decode()
 
 
 def test_an_appointment_block_is_cut_into_the_services_duration(olga, intake, town_hall):

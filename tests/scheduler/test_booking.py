@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.db.models import Sum
+from django.utils import timezone
 
 from scheduler import errors, services
 from scheduler.models import AuditEntry, Booking, Channel, Event, Session, Slot
@@ -494,3 +495,53 @@ def test_staff_actions_are_in_the_audit_trail_and_visitor_actions_are_not(appoin
     entries = list(AuditEntry.objects.filter(action="book"))
     assert [(e.actor_username, e.object_type) for e in entries] == [("sam", "booking")]
     assert AuditEntry.objects.filter(action="publish_session", actor_username="olga").exists()
+
+
+# --- series ----------------------------------------------------------------------------------
+
+
+def test_a_weekly_walk_in_hour_keeps_its_local_hours_across_the_clock_change(
+    walk_in_service, town_hall, languages
+):
+    # Mondays 13:00-15:00 from 2 March; on 29 March the clocks go forward.
+    series = services.publish_series(
+        rule="FREQ=WEEKLY;COUNT=6", service=walk_in_service, location=town_hall,
+        kind=Session.Kind.WALK_IN, starts_at=at(0, 13), ends_at=at(0, 15), capacity=10,
+        languages=[LanguageOffer(languages["ar"], support="peer_expert")],
+    )
+
+    local = [(timezone.localtime(s.starts_at), timezone.localtime(s.ends_at)) for s in series]
+    assert [start.date() for start, _ in local] == [
+        (NOW + dt.timedelta(weeks=w)).date() for w in range(6)
+    ]
+    assert {(start.time(), end.time()) for start, end in local} == {(dt.time(13), dt.time(15))}
+    assert {s.offered.get().language.code for s in series} == {"ar"}
+    assert Slot.objects.filter(session__in=series, capacity=10).count() == 6
+
+
+def test_a_series_with_one_date_refused_publishes_nothing_and_names_the_date(
+    intake, town_hall, languages
+):
+    room = town_hall.rooms.get()
+    services.publish_session(service=intake, location=town_hall, room=room,
+                             kind=Session.Kind.APPOINTMENTS, starts_at=at(14, 9),
+                             ends_at=at(14, 10))
+
+    with pytest.raises(errors.RoomTaken) as refused:
+        services.publish_series(
+            rule="FREQ=WEEKLY;COUNT=4", service=intake, location=town_hall, room=room,
+            kind=Session.Kind.APPOINTMENTS, starts_at=at(0, 9), ends_at=at(0, 10),
+        )
+
+    assert "16 maart 2026" in refused.value.detail
+    assert Session.objects.count() == 1
+
+
+@pytest.mark.parametrize("rule", ["FREQ=WEEKLY", "FREQ=DAILY;COUNT=60", "NOT A RULE"])
+def test_an_endless_long_or_broken_repeat_rule_is_refused(rule, intake, town_hall):
+    with pytest.raises(errors.InvalidSession):
+        services.publish_series(
+            rule=rule, service=intake, location=town_hall, kind=Session.Kind.APPOINTMENTS,
+            starts_at=at(1, 9), ends_at=at(1, 10),
+        )
+    assert not Session.objects.exists()
