@@ -7,6 +7,7 @@ and which invariants the database itself guards.
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -125,7 +126,8 @@ class Session(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.service} at {self.location}, {self.starts_at:%Y-%m-%d %H:%M}"
+        start = timezone.localtime(self.starts_at)
+        return f"{self.service} at {self.location}, {start:%Y-%m-%d %H:%M}"
 
 
 class SessionLanguage(models.Model):
@@ -183,7 +185,7 @@ class Slot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.session.service} {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.session.service} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
 
     @property
     def places_left(self) -> int:
@@ -406,4 +408,5 @@ class AuditEntry(models.Model):
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}"
+        at = timezone.localtime(self.at)
+        return f"{at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}"
