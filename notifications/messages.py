@@ -108,6 +108,22 @@ def _body(event: Event) -> str | None:
             _hold_line(expires),
             _("Call %(phone)s to take it.") % {"phone": settings.MUNICIPALITY_PHONE},
         )
+    if kind == Event.Kind.WAITLIST_EXPIRED:
+        slot = Slot.objects.select_related("session__service", "session__location").get(
+            pk=event.data["slot"]
+        )
+        if event.data.get("session_cancelled"):
+            return _lines(
+                _("THE FREE PLACE IS GONE: %(when_where)s") % {"when_where": _when_where(slot)},
+                _for_whom(event.waitlist_entry.visitor),
+                _("We had to cancel this. You stay on the waiting list."),
+            )
+        return _lines(
+            _("THE FREE PLACE IS GONE: %(when_where)s") % {"when_where": _when_where(slot)},
+            _for_whom(event.waitlist_entry.visitor),
+            _("The time to take it is over. You are no longer on the waiting list."),
+            _("Call %(phone)s to wait again.") % {"phone": settings.MUNICIPALITY_PHONE},
+        )
     return None
 
 

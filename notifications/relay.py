@@ -72,6 +72,13 @@ def relay_outbox() -> RelayReport:
             Event.objects.filter(pk=event.pk, claim_token=event.claim_token).update(
                 claimed_at=None, last_error=repr(exc)[:2000]
             )
+            if event.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+                # No sweep will take it again: say so loudly, a visitor is missing a message.
+                logger.error(
+                    "outbox event %s gave up after %s attempts; its visitor got no message",
+                    event.pk,
+                    event.attempts,
+                )
 
     gateway = get_gateway()
     now = timezone.now()

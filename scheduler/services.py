@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -61,6 +61,10 @@ CHECK_IN_OPENS = dt.timedelta(hours=2)
 MAX_SESSION_LENGTH = dt.timedelta(hours=24)
 MAX_PLACES = 1000
 MAX_SERIES = 53  # a year of weekly sessions
+ONE_DAY = dt.timedelta(days=1)
+# Dates outside these bounds are clamped: no session exists there, and the edges of Python's
+# calendar overflow when turned into an aware time or moved by a day.
+EARLIEST_DAY, LATEST_DAY = dt.date(2000, 1, 1), dt.date(2999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,8 @@ def find_options(
         Slot.objects.filter(
             session__service=service,
             session__status=Session.Status.PUBLISHED,
+            session__service__is_active=True,
+            session__location__is_active=True,
             starts_at__gt=now,
             starts_at__lte=now + dt.timedelta(days=settings.BOOKING_HORIZON_DAYS),
             taken__lt=F("capacity"),
@@ -113,9 +119,9 @@ def find_options(
         .order_by("starts_at")
     )
     if date_from:
-        slots = slots.filter(starts_at__gte=_local_midnight(date_from))
+        slots = slots.filter(starts_at__gte=local_midnight(date_from))
     if date_to:
-        slots = slots.filter(starts_at__lt=_local_midnight(date_to + dt.timedelta(days=1)))
+        slots = slots.filter(starts_at__lt=local_midnight(min(date_to, LATEST_DAY) + ONE_DAY))
     if location:
         slots = slots.filter(session__location=location)
 
@@ -179,7 +185,10 @@ def publish_session(
         raise errors.InvalidSession(_("Times must carry a time zone."))
     # Work in UTC: Python adds and subtracts on the wall clock for two times in one zone, which
     # across a daylight-saving change would make a slot end before it starts.
-    starts_at, ends_at = starts_at.astimezone(dt.UTC), ends_at.astimezone(dt.UTC)
+    try:
+        starts_at, ends_at = starts_at.astimezone(dt.UTC), ends_at.astimezone(dt.UTC)
+    except OverflowError as exc:  # year 1 or 9999 in a zone ahead of or behind UTC
+        raise errors.InvalidSession(_("The session must start in the future.")) from exc
     if ends_at <= starts_at:
         raise errors.InvalidSession(_("The session must end after it starts."))
     if starts_at <= now:
@@ -284,12 +293,18 @@ def cancel_session(
     actor: AbstractBaseUser | None,
     reason: str = "",
     channel: str = Channel.COUNTER,
+    now: dt.datetime | None = None,
 ) -> list[Booking]:
-    """Cancel a whole session: every active booking in it is cancelled and its visitor told."""
+    """Cancel a session before it starts: every booking in it is cancelled (checked-in ones too:
+    the session itself is off) and each visitor told; places held for the waiting list go back
+    to it, and those visitors are told too."""
+    now = now or timezone.now()
     with transaction.atomic():
         session = Session.objects.select_for_update().get(pk=session.pk)
         if session.status == Session.Status.CANCELLED:
             raise errors.SessionCancelled(_("This session was already cancelled."))
+        if session.starts_at <= now:
+            raise errors.TooLate(_("This session has already started."))
         session.status = Session.Status.CANCELLED
         session.save(update_fields=["status"])
         # With the slots locked, no booking can slip in between reading and cancelling them.
@@ -305,11 +320,24 @@ def cancel_session(
             _record(
                 Event.Kind.CANCELLED, booking, channel, actor, kick=False, session_cancelled=True
             )
-        _notify_on_commit()  # once for all of them
-        WaitlistEntry.objects.filter(
-            offered_slot__session=session, status=WaitlistEntry.Status.OFFERED
-        ).update(status=WaitlistEntry.Status.WAITING, offered_slot=None, offer_expires_at=None)
+        withdrawn = list(
+            WaitlistEntry.objects.select_for_update()
+            .filter(offered_slot__session=session, status=WaitlistEntry.Status.OFFERED)
+            .order_by("pk")
+        )
+        for entry in withdrawn:
+            Event.objects.create(
+                kind=Event.Kind.WAITLIST_EXPIRED,
+                waitlist_entry=entry,
+                channel=entry.channel,
+                data={"slot": entry.offered_slot_id, "session_cancelled": True},
+            )
+            entry.status = WaitlistEntry.Status.WAITING
+            entry.offered_slot = None
+            entry.offer_expires_at = None
+            entry.save(update_fields=["status", "offered_slot", "offer_expires_at"])
         Slot.objects.filter(session=session).update(taken=0)
+        _notify_on_commit()  # once for all of them
         _audit(actor, "cancel_session", session, {"reason": reason, "bookings": len(bookings)})
     return bookings
 
@@ -577,17 +605,18 @@ def accept_offer(
     now = now or timezone.now()
     with transaction.atomic():
         Visitor.objects.select_for_update().get(pk=entry.visitor_id)
-        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        entry, slot = _lock_entry(entry)
         if (
             entry.status != WaitlistEntry.Status.OFFERED
+            or slot is None
             or entry.offer_expires_at is None
             or entry.offer_expires_at <= now
         ):
             raise errors.OfferExpired()
-        slot = _lock_slots([entry.offered_slot_id])[0]
         _check_bookable(slot, channel, actor, now)
         _check_no_overlap(entry.visitor, slot)
-        # The hold already counts in `slot.taken`: the booking takes it over.
+        # The hold already counts in `slot.taken` (and in its language's places): the booking
+        # takes it over.
         booking = _create_booking(
             slot=slot,
             visitor=entry.visitor,
@@ -608,16 +637,13 @@ def accept_offer(
 def leave_waitlist(entry: WaitlistEntry, *, actor: AbstractBaseUser | None = None) -> None:
     now = timezone.now()
     with transaction.atomic():
-        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        entry, slot = _lock_entry(entry)
         if entry.status not in (WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED):
             raise errors.WaitlistEntryClosed()
-        held = entry.offered_slot_id if entry.status == WaitlistEntry.Status.OFFERED else None
         entry.status = WaitlistEntry.Status.LEFT
         entry.save(update_fields=["status"])
-        if held:
-            slot = _lock_slots([held])[0]
-            Slot.objects.filter(pk=held).update(taken=F("taken") - 1)
-            _offer_freed_place(slot, now)
+        if slot is not None:
+            _release_hold(slot, now)
         _audit(actor, "leave_waitlist", entry, {})
 
 
@@ -625,25 +651,23 @@ def expire_waitlist_offers(now: dt.datetime | None = None) -> int:
     """Release holds whose time ran out and offer each place to the next in line."""
     now = now or timezone.now()
     expired = 0
-    for entry_id in WaitlistEntry.objects.filter(
+    for entry in WaitlistEntry.objects.filter(
         status=WaitlistEntry.Status.OFFERED, offer_expires_at__lte=now
-    ).values_list("pk", flat=True):
+    ):
         with transaction.atomic():
-            entry = (
-                WaitlistEntry.objects.select_for_update(skip_locked=True)
-                .filter(pk=entry_id, status=WaitlistEntry.Status.OFFERED)
-                .first()
-            )
-            if entry is None:
-                continue
-            slot = _lock_slots([entry.offered_slot_id])[0]
+            entry, slot = _lock_entry(entry)
+            if entry.status != WaitlistEntry.Status.OFFERED or slot is None:
+                continue  # accepted, left or withdrawn meanwhile
             entry.status = WaitlistEntry.Status.EXPIRED
             entry.save(update_fields=["status"])
-            Slot.objects.filter(pk=slot.pk).update(taken=F("taken") - 1)
             Event.objects.create(
-                kind=Event.Kind.WAITLIST_EXPIRED, waitlist_entry=entry, channel=entry.channel
+                kind=Event.Kind.WAITLIST_EXPIRED,
+                waitlist_entry=entry,
+                channel=entry.channel,
+                data={"slot": slot.pk},
             )
-            _offer_freed_place(slot, now)
+            _notify_on_commit()
+            _release_hold(slot, now)
             expired += 1
     return expired
 
@@ -676,14 +700,34 @@ def _lock_slots(slot_ids: Sequence[int]) -> list[Slot]:
 
 
 def _lock_booking(booking: Booking, also_slots: Sequence[int] = ()) -> Booking:
-    visitor_id, slot_id = Booking.objects.values_list("visitor_id", "slot_id").get(pk=booking.pk)
+    visitor_id = Booking.objects.values_list("visitor_id", flat=True).get(pk=booking.pk)
     Visitor.objects.select_for_update().get(pk=visitor_id)
+    # Read the slot only now: under the visitor's lock no reschedule can move the booking.
+    slot_id = Booking.objects.values_list("slot_id", flat=True).get(pk=booking.pk)
     _lock_slots([slot_id, *also_slots])
     return (
         Booking.objects.select_for_update(of=("self",))
         .select_related("slot__session__service", "slot__session__location", "visitor", "language")
         .get(pk=booking.pk)
     )
+
+
+def _lock_entry(entry: WaitlistEntry) -> tuple[WaitlistEntry, Slot | None]:
+    """Lock a waiting-list entry and the slot it holds a place in, slot first (the lock order
+    every door keeps). Returns the slot only while the entry still holds a place in it."""
+    for _attempt in range(3):
+        held = WaitlistEntry.objects.values_list("offered_slot_id", flat=True).get(pk=entry.pk)
+        slot = _lock_slots([held])[0] if held else None
+        locked = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        if locked.offered_slot_id == held:  # not moved on while we waited for the slot
+            holds = slot if locked.status == WaitlistEntry.Status.OFFERED else None
+            return locked, holds
+    raise errors.OfferExpired()
+
+
+def _release_hold(slot: Slot, now: dt.datetime) -> None:
+    Slot.objects.filter(pk=slot.pk).update(taken=F("taken") - 1)
+    _offer_freed_place(slot, now)
 
 
 def _check_transition(booking: Booking, to: str) -> None:
@@ -702,6 +746,8 @@ def _check_bookable(
         raise errors.SessionCancelled()
     if session.status != Session.Status.PUBLISHED:
         raise errors.SessionNotPublished()
+    if not (session.service.is_active and session.location.is_active):
+        raise errors.SessionNotPublished(_("This service or place is closed for now."))
     if not session.service.bookable_by(channel):
         raise errors.ChannelNotAllowed()
     # A visitor who walks in during a walk-in hour is booked at the desk while it runs.
@@ -741,10 +787,7 @@ def _check_no_overlap(visitor: Visitor, slot: Slot, ignore: Booking | None = Non
 
 def _take_place(slot: Slot, language: Language) -> None:
     """Take one place in a locked slot, or refuse."""
-    offer = _offer(slot.session_id, language)
-    if offer and offer.places is not None and _language_taken([slot.pk], language).get(
-        slot.pk, 0
-    ) >= offer.places:
+    if _language_is_full(slot, language):
         raise errors.LanguageFull()
     # Compare-and-set: with the lock this cannot fail for a reason we did not see, and the
     # check constraint on `taken` would refuse an overbooking even if the lock were missing.
@@ -789,7 +832,7 @@ def _create_booking(
                 raise errors.AlreadyBooked() from exc
             if "idempotency_key" in message:
                 raise errors.IdempotencyKeyReused(_("This Idempotency-Key is being used.")) from exc
-            if "booking_reference_unique" not in message and "reference" not in message:
+            if "reference" not in message:
                 raise
     raise RuntimeError("Could not find a free booking reference; raise BOOKING_REFERENCE_DIGITS.")
 
@@ -822,14 +865,20 @@ def _offer_freed_place(slot: Slot, now: dt.datetime) -> WaitlistEntry | None:
             language_id__in=[*offered_languages, *([staff_language.pk] if staff_language else [])],
         )
         .filter(Q(location__isnull=True) | Q(location_id=session.location_id))
+        # One subquery, so that all three conditions hold for the same booking.
         .exclude(
-            visitor__bookings__status__in=Booking.ACTIVE,
-            visitor__bookings__starts_at__lt=slot.ends_at,
-            visitor__bookings__ends_at__gt=slot.starts_at,
+            Exists(
+                Booking.objects.filter(
+                    visitor=OuterRef("visitor_id"),
+                    status__in=Booking.ACTIVE,
+                    starts_at__lt=slot.ends_at,
+                    ends_at__gt=slot.starts_at,
+                )
+            )
         )
         .order_by("created_at", "pk")
     )
-    for entry in waiting[:5]:
+    for entry in waiting[:50]:
         if _language_is_full(slot, entry.language):
             continue
         if not Slot.objects.filter(pk=slot.pk, taken__lt=F("capacity")).update(
@@ -864,13 +913,20 @@ def _offer(session_id: int, language: Language) -> SessionLanguage | None:
 
 
 def _language_taken(slot_ids: Iterable[int], language: Language) -> dict[int, int]:
-    rows = (
-        Booking.objects.filter(slot_id__in=list(slot_ids), language=language)
-        .filter(status__in=Booking.ACTIVE)
-        .values("slot_id")
-        .annotate(n=Count("pk"))
-    )
-    return {row["slot_id"]: row["n"] for row in rows}
+    """Places taken per slot in one language: active bookings and waiting-list holds."""
+    slot_ids = list(slot_ids)
+    taken: dict[int, int] = {}
+    for rows in (
+        Booking.objects.filter(
+            slot_id__in=slot_ids, language=language, status__in=Booking.ACTIVE
+        ).values_list("slot_id"),
+        WaitlistEntry.objects.filter(
+            offered_slot_id__in=slot_ids, language=language, status=WaitlistEntry.Status.OFFERED
+        ).values_list("offered_slot_id"),
+    ):
+        for slot_id, n in rows.annotate(n=Count("pk")).order_by():
+            taken[slot_id] = taken.get(slot_id, 0) + n
+    return taken
 
 
 def _interpreter_needed(language: Language, asked: bool | None) -> bool:
@@ -950,5 +1006,7 @@ def _slot_starts(
         start += duration
 
 
-def _local_midnight(day: dt.date) -> dt.datetime:
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The start of `day` in the local time zone (the first moment of a date filter)."""
+    day = min(max(day, EARLIEST_DAY), LATEST_DAY)
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))

@@ -10,6 +10,7 @@ import zoneinfo
 
 import pytest
 import time_machine
+from celery._state import _set_task_join_will_block
 from django.contrib.auth.models import Group, User
 
 from interpreters.models import Language
@@ -39,6 +40,14 @@ def frozen_time():
 def fast_passwords(settings):
     # The named actors get real passwords; hashing them properly takes most of a test's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def celery_join_flag():
+    # Eager tasks run in racing threads flip Celery's process-global "a join would block" flag
+    # without a lock and can leave it set; a later test's `result.get()` would then refuse.
+    yield
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture(autouse=True)

@@ -245,3 +245,37 @@ def test_an_offer_held_past_midnight_names_the_day(
 
     (offer,) = [sms.body for sms in sms_outbox if sms.to == "+31612345678"]
     assert "We keep it for you until Tuesday 3 March, 01:30." in offer
+
+
+@pytest.mark.parametrize(
+    ("session_cancelled", "lines"),
+    [
+        (True, ["We had to cancel this. You stay on the waiting list."]),
+        (False, ["The time to take it is over. You are no longer on the waiting list.",
+                 "Call 14 036 to wait again."]),
+    ],
+)
+def test_a_visitor_is_told_when_the_place_held_for_them_is_gone(
+    session_cancelled, lines, appointments, intake, amina, yonas, olga, sent, sms_outbox,
+    frozen_time, django_capture_on_commit_callbacks,
+):
+    slot = appointments.slots.first()
+    day = slot.starts_at.date()
+    services.join_waitlist(
+        visitor=amina, service=intake, channel=Channel.SMS, earliest=day, latest=day
+    )
+    booking, _body = book(sent, slot, yonas)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel(booking, channel=Channel.SMS)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if session_cancelled:
+            services.cancel_session(appointments, actor=olga)
+        else:
+            services.expire_waitlist_offers(now=at(1, 8, 0))
+
+    last = [sms.body for sms in sms_outbox if sms.to == "+31612345678"][-1]
+    assert last.splitlines() == [
+        "THE FREE PLACE IS GONE: Tuesday 3 March, 09:00, Stadhuis, Stadhuisplein 1, Almere",
+        *lines,
+    ]

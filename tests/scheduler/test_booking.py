@@ -545,3 +545,45 @@ def test_an_endless_long_or_broken_repeat_rule_is_refused(rule, intake, town_hal
             starts_at=at(1, 9), ends_at=at(1, 10),
         )
     assert not Session.objects.exists()
+
+
+def test_a_session_that_has_started_cannot_be_cancelled(walk_in, olga, frozen_time):
+    frozen_time.move_to(at(1, 13, 5))
+
+    with pytest.raises(errors.TooLate):
+        services.cancel_session(walk_in, actor=olga)
+    assert Session.objects.get(pk=walk_in.pk).status == Session.Status.PUBLISHED
+
+
+def test_a_session_is_cancelled_only_once(walk_in, olga):
+    services.cancel_session(walk_in, actor=olga)
+
+    with pytest.raises(errors.SessionCancelled):
+        services.cancel_session(walk_in, actor=olga)
+    assert AuditEntry.objects.filter(action="cancel_session").count() == 1
+
+
+def test_a_closed_service_takes_no_bookings_and_offers_no_times(appointments, intake, amina,
+                                                               languages):
+    intake.is_active = False
+    intake.save()
+
+    with pytest.raises(errors.SessionNotPublished):
+        services.book(slot=first_slot(appointments), visitor=amina, channel=Channel.SMS)
+    assert services.find_options(service=intake, language=languages["ar"]) == []
+
+
+def test_options_over_the_widest_date_range_do_not_overflow(appointments, intake, languages):
+    options = services.find_options(service=intake, language=languages["ar"],
+                                    date_from=dt.date.min, date_to=dt.date.max)
+
+    assert len(options) == 4
+
+
+def test_a_session_in_year_one_is_refused_not_crashed(intake, town_hall):
+    ancient = dt.datetime(1, 1, 1, 9, tzinfo=NOW.tzinfo)
+
+    with pytest.raises(errors.InvalidSession):
+        services.publish_session(service=intake, location=town_hall,
+                                 kind=Session.Kind.APPOINTMENTS, starts_at=ancient,
+                                 ends_at=ancient + dt.timedelta(hours=1))

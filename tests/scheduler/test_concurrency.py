@@ -47,9 +47,9 @@ def outcome(results: list[object]) -> Counter:
     )
 
 
-def visitors(languages, n: int, prefix: str = "+316300") -> list[Visitor]:
+def visitors(languages, n: int, prefix: str = "+316300", language: str = "ar") -> list[Visitor]:
     return [
-        Visitor.objects.create(phone=f"{prefix}{i:04d}", language=languages["ar"])
+        Visitor.objects.create(phone=f"{prefix}{i:04d}", language=languages[language])
         for i in range(n)
     ]
 
@@ -133,22 +133,65 @@ def test_cancellations_and_bookings_interleaved_keep_the_count_true(walk_in, lan
     assert all(isinstance(r, Booking | errors.SlotFull) for r in results[10:])
 
 
-def test_rescheduling_in_both_directions_at_once_does_not_deadlock(appointments, amina, yonas):
-    first, second, third, fourth = appointments.slots.order_by("starts_at")
+def test_two_visitors_swapping_slots_at_once_do_not_deadlock(intake, town_hall, amina, yonas):
+    pairs = services.publish_session(
+        service=intake, location=town_hall, kind=Session.Kind.APPOINTMENTS,
+        starts_at=at(2, 9), ends_at=at(2, 10), capacity=2,
+    )
+    first, second = pairs.slots.order_by("starts_at")
     a = services.book(slot=first, visitor=amina, channel=Channel.SMS)
     y = services.book(slot=second, visitor=yonas, channel=Channel.SMS)
 
-    # Amina moves toward Yonas's slot while Yonas moves toward Amina's: the slot locks are taken
-    # in one order, so one waits for the other instead of both waiting forever.
-    results = race(2, lambda i: services.reschedule(
-        [a, y][i], new_slot=[third, fourth][i] if i else second, channel=Channel.SMS))
+    # Amina moves to Yonas's slot while Yonas moves to Amina's. Were each door to lock its old
+    # slot first, each would wait for the other's; slots are locked in id order instead.
+    for _ in range(5):
+        targets = [second, first]
+        results = race(2, lambda i, targets=targets: services.reschedule(
+            [a, y][i], new_slot=targets[i], channel=Channel.SMS))
+        assert all(isinstance(r, Booking) for r in results), results
+        first, second = second, first
 
-    assert Counter(type(r).__name__ for r in results) in (
-        Counter({"Booking": 1, "SlotFull": 1}), Counter({"Booking": 2}),
-    )
-    taken = list(Slot.objects.filter(session=appointments).order_by("starts_at")
-                 .values_list("taken", flat=True))
-    assert sum(taken) == 2
+    assert [s.taken for s in Slot.objects.filter(session=pairs)] == [1, 1]
+
+
+def test_cancelling_a_session_while_its_held_place_is_taken_or_released_does_not_deadlock(
+    walk_in, intake, languages, olga
+):
+    import datetime as dt
+
+    from scheduler.models import WaitlistEntry
+
+    slot = walk_in.slots.get()
+    holders = visitors(languages, 10, prefix="+316304")
+    bookings = [services.book(slot=slot, visitor=v, channel=Channel.SMS) for v in holders]
+    # Dutch speakers: every session serves the staff's language.
+    waiting = visitors(languages, 3, prefix="+316305", language="nl")
+    day = slot.starts_at.date()
+    entries = [
+        services.join_waitlist(visitor=v, service=walk_in.service, channel=Channel.SMS,
+                               earliest=day - dt.timedelta(days=1), latest=day)
+        for v in waiting
+    ]
+    for booking in bookings[:3]:
+        services.cancel(booking, channel=Channel.SMS)
+    assert {e.status for e in WaitlistEntry.objects.all()} == {"offered"}
+
+    def attempt(i: int):
+        if i == 0:
+            return services.cancel_session(walk_in, actor=olga)
+        if i == 1:
+            return services.accept_offer(entries[0], channel=Channel.SMS)
+        if i == 2:
+            return services.leave_waitlist(entries[1])
+        return services.expire_waitlist_offers(now=at(5, 0))
+
+    for outcome_ in race(4, attempt):
+        assert not isinstance(outcome_, Exception) or hasattr(outcome_, "code"), outcome_
+
+    slot.refresh_from_db()
+    assert slot.taken == 0
+    assert not Booking.objects.filter(slot=slot, status__in=Booking.ACTIVE).exists()
+    assert not WaitlistEntry.objects.filter(status="offered").exists()
 
 
 def test_no_booking_slips_into_a_session_being_cancelled(walk_in, languages, olga):

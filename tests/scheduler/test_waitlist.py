@@ -135,3 +135,75 @@ def test_leaving_the_list_with_a_held_place_offers_it_to_the_next(full_slot, int
     second.refresh_from_db()
     assert second.status == WaitlistEntry.Status.OFFERED
     assert Slot.objects.get(pk=full_slot.pk).taken == 1
+
+
+def test_a_visitor_with_other_bookings_that_do_not_clash_is_still_offered_the_place(
+    full_slot, intake, walk_in, walk_in_service, town_hall, amina
+):
+    # Amina holds the 13:00 walk-in hour, and had (then cancelled) a place at 8:30-9:15. The
+    # first is active but later, the second overlaps but is cancelled: neither clashes with 9:00.
+    services.book(slot=walk_in.slots.get(), visitor=amina, channel=Channel.SMS)
+    early = services.publish_session(
+        service=walk_in_service, location=town_hall, kind="walk_in",
+        starts_at=at(1, 8, 30), ends_at=at(1, 9, 15), capacity=3,
+    )
+    services.cancel(services.book(slot=early.slots.get(), visitor=amina, channel=Channel.SMS),
+                    channel=Channel.SMS)
+    entry = wait(amina, intake)
+
+    services.cancel(full_slot.bookings.get(), channel=Channel.SMS)
+
+    entry.refresh_from_db()
+    assert entry.status == WaitlistEntry.Status.OFFERED
+
+
+def test_a_visitor_already_booked_at_that_time_is_passed_over(full_slot, intake, town_hall,
+                                                              walk_in_service, amina, saba,
+                                                              languages):
+    clash = services.publish_session(
+        service=walk_in_service, location=town_hall, kind="walk_in",
+        starts_at=at(1, 8, 30), ends_at=at(1, 9, 15), capacity=3,
+    )
+    services.book(slot=clash.slots.get(), visitor=amina, channel=Channel.SMS)
+    saba.language = languages["ar"]
+    saba.save()
+    passed_over = wait(amina, intake)
+    next_in_line = wait(saba, intake)
+
+    services.cancel(full_slot.bookings.get(), channel=Channel.SMS)
+
+    passed_over.refresh_from_db()
+    next_in_line.refresh_from_db()
+    assert (passed_over.status, next_in_line.status) == ("waiting", "offered")
+
+
+def test_a_place_held_for_the_waiting_list_counts_against_the_language_places(
+    walk_in, walk_in_service, languages
+):
+    from scheduler.models import Visitor
+
+    slot = walk_in.slots.get()
+    tigrinya = [Visitor.objects.create(phone=f"+3163333000{i}", language=languages["ti"])
+                for i in range(5)]
+    booked = [services.book(slot=slot, visitor=v, channel=Channel.SMS) for v in tigrinya[:3]]
+    services.join_waitlist(visitor=tigrinya[3], service=walk_in_service, channel=Channel.SMS,
+                           earliest=TOMORROW, latest=TOMORROW)
+    services.cancel(booked[0], channel=Channel.SMS)  # held for tigrinya[3]
+
+    with pytest.raises(errors.LanguageFull):
+        services.book(slot=slot, visitor=tigrinya[4], channel=Channel.SMS)
+
+
+def test_cancelling_a_session_tells_the_visitor_whose_held_place_is_gone(full_slot, intake,
+                                                                        appointments, amina,
+                                                                        olga):
+    entry = wait(amina, intake)
+    services.cancel(full_slot.bookings.get(), channel=Channel.SMS)
+
+    services.cancel_session(appointments, actor=olga)
+
+    entry.refresh_from_db()
+    assert entry.status == WaitlistEntry.Status.WAITING
+    withdrawn = Event.objects.get(kind=Event.Kind.WAITLIST_EXPIRED, waitlist_entry=entry)
+    assert withdrawn.data == {"slot": full_slot.pk, "session_cancelled": True}
+    assert Slot.objects.get(pk=full_slot.pk).taken == 0
