@@ -93,6 +93,11 @@ def relay_outbox() -> RelayReport:
         Q(retry_at__isnull=True) | Q(retry_at__lte=now)
     )
     for message in _claim(due):
+        if message.visitor is not None and not message.visitor.can_receive_sms:
+            # Opted out after the message was written (while a provider was down, say).
+            _failed(message, Exception("The visitor no longer takes SMS."), permanent=True)
+            report.messages_failed += 1
+            continue
         try:
             provider_id = gateway.send(message.to.as_e164, message.body)
         except Exception as exc:

@@ -174,6 +174,21 @@ def test_a_message_the_provider_could_not_take_is_sent_on_a_later_sweep(
     assert (message.status, message.attempts, message.last_error) == ("sent", 2, "")
 
 
+def test_a_visitor_who_opts_out_while_a_message_waits_for_a_retry_does_not_get_it(
+    appointments, amina, sms_outbox, flaky_gateway, frozen_time, django_capture_on_commit_callbacks
+):
+    flaky_gateway.outage = 1
+    book(appointments.slots.first(), amina, django_capture_on_commit_callbacks)
+    services.update_visitor(amina, sms_consent=False)
+
+    frozen_time.shift(dt.timedelta(minutes=5))
+    sweep()
+
+    assert sms_outbox == []
+    message = OutboundMessage.objects.get()
+    assert (message.status, message.last_error) == ("failed", "The visitor no longer takes SMS.")
+
+
 def test_a_gateway_that_crashes_is_treated_like_an_outage(
     appointments, amina, sms_outbox, flaky_gateway, frozen_time, django_capture_on_commit_callbacks
 ):
