@@ -1,7 +1,8 @@
 """Spreekuur settings: one module, every knob an environment variable with a sensible default.
 
-The defaults run the zero-setup demo (`make run`): SQLite, Celery's filesystem broker and the
-console SMS gateway. Production sets DATABASE_URL, REDIS_URL, SECRET_KEY and the Twilio keys.
+The defaults run the zero-setup demo (`make run`): SQLite, Celery's filesystem broker, a
+per-process cache and the console SMS gateway. Production sets DATABASE_URL, REDIS_URL (broker
+and shared cache), SECRET_KEY and, once the Twilio gateway exists, SMS_GATEWAY and its keys.
 """
 
 from pathlib import Path
@@ -32,6 +33,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Swagger UI and ReDoc served from our own static files: the API docs work offline and load
+    # nothing from a CDN.
+    "drf_spectacular_sidecar",
     "phonenumber_field",
     "interpreters",
     "scheduler",
@@ -97,6 +101,16 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)  # one working day
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients):
+# request.is_secure() believes it, so secure cookies, CSRF and redirects see HTTPS.
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# The container health check asks over plain HTTP from inside: never redirect it.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 
 # --- Booking rules --------------------------------------------------------------------------
 # How far ahead a visitor may book, in days.
@@ -149,6 +163,21 @@ CELERY_BEAT_SCHEDULE = {
     "waitlist-expire-offers": {"task": "scheduler.expire_waitlist_offers", "schedule": 60.0},
 }
 
+# --- Cache ----------------------------------------------------------------------------------
+# Holds the API throttle's counts. On Redis when REDIS_URL is set, so that every web process
+# counts the same requests; else in each process's memory (make run, one process).
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "spreekuur",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -171,6 +200,17 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Several models have a `status` and a `channel`: one named enum for each set of choices.
+    "ENUM_NAME_OVERRIDES": {
+        "SessionStatusEnum": "scheduler.models.Session.Status",
+        "BookingStatusEnum": "scheduler.models.Booking.Status",
+        "WaitlistStatusEnum": "scheduler.models.WaitlistEntry.Status",
+        "ChannelEnum": "scheduler.models.Channel",
+        "BookingChannelEnum": "scheduler.api.serializers.BOOKING_CHANNELS",
+    },
 }
 
 LOGGING = {

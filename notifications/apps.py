@@ -11,3 +11,4 @@ class NotificationsConfig(AppConfig):
         from .tasks import kick_relay
 
         events_recorded.connect(kick_relay, dispatch_uid="notifications.kick_relay")
+        from . import checks  # noqa: F401  (registers the SMS gateway checks)

@@ -65,6 +65,27 @@ class ViewOnlyDetailMixin:
         return super().has_change_permission(request, obj)  # type: ignore[misc]
 
 
+class RecordsLooksMixin:
+    """Personal data: every opening of an object's page is written to the audit trail. Recorded
+    when the page is rendered, so after the admin's permission checks: a refused look is no
+    look."""
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        if obj is not None and request.method == "GET":
+            services.record_access(request.user, obj)
+        return super().render_change_form(  # type: ignore[misc]
+            request, context, add=add, change=change, form_url=form_url, obj=obj
+        )
+
+
 def _run_door(
     modeladmin: admin.ModelAdmin,
     request: HttpRequest,
@@ -384,6 +405,7 @@ class SessionAdmin(admin.ModelAdmin):
     def cancel_sessions(
         self, request: HttpRequest, queryset: QuerySet[Session]
     ) -> HttpResponse | None:
+        selected = queryset
         queryset = queryset.exclude(status=Session.Status.CANCELLED)
         if request.POST.get("confirm") != "yes":
             # One click would message every booked visitor: ask first, like delete does.
@@ -403,16 +425,20 @@ class SessionAdmin(admin.ModelAdmin):
                 },
             )
         reason = request.POST.get("reason", "")[:200]
-        cancelled = bookings = 0
-        for session in queryset.order_by("pk"):
-            bookings += len(services.cancel_session(session, actor=request.user, reason=reason))
-            cancelled += 1
-        self.message_user(
-            request,
-            f"{cancelled} session(s) cancelled; {bookings} booking(s) cancelled and their "
-            "visitors will get a message.",
-            messages.SUCCESS,
-        )
+        bookings: list[Booking] = []
+
+        def cancel(session: Session) -> None:
+            bookings.extend(services.cancel_session(session, actor=request.user, reason=reason))
+
+        # Confirmed: every session the page listed goes to the door, which refuses one that
+        # someone else cancelled (or that began) since, and _run_door shows why.
+        _run_door(self, request, selected, cancel, "session(s) cancelled")
+        if bookings:
+            self.message_user(
+                request,
+                f"{len(bookings)} booking(s) cancelled; their visitors will get a message.",
+                messages.SUCCESS,
+            )
         return None
 
 
@@ -485,9 +511,9 @@ class VisitorBookingInline(admin.TabularInline):
 
 
 @admin.register(Visitor)
-class VisitorAdmin(admin.ModelAdmin):
-    """Personal data: the list shows no phone numbers, the detail page does, and every opening
-    of a visitor's page is written to the audit trail."""
+class VisitorAdmin(RecordsLooksMixin, admin.ModelAdmin):
+    """Personal data: the list shows no phone numbers, the detail page does. Every opening of a
+    visitor's page, and every visitor a search finds, is written to the audit trail."""
 
     list_display = ["__str__", "phone_hint", "language", "second_language", "sms_consent"]
     list_filter = ["language", "sms_consent"]
@@ -525,11 +551,17 @@ class VisitorAdmin(admin.ModelAdmin):
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         return results | queryset.filter(phone=e164), may_have_duplicates
 
-    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
-        visitor = super().get_object(request, object_id, from_field)
-        if visitor is not None and request.method == "GET":
-            services.record_access(request.user, visitor)
-        return visitor
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        # A search is looking someone up: each visitor on the page it shows is recorded, as the
+        # API does for a search by phone. The plain list (no term) is not.
+        if request.method == "GET" and changelist is not None and changelist.query.strip():
+            for visitor in changelist.result_list:
+                services.record_access(request.user, visitor, action="search")
+        return response
 
     def save_model(self, request: HttpRequest, obj: Visitor, form: Any, change: bool) -> None:
         # Through the door, like every channel; the form has already run the same validation.
@@ -555,9 +587,10 @@ class VisitorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Booking)
-class BookingAdmin(ViewOnlyDetailMixin, admin.ModelAdmin):
+class BookingAdmin(RecordsLooksMixin, ViewOnlyDetailMixin, admin.ModelAdmin):
     """Bookings are made at the counter pages, by SMS, phone or API; here they are looked up and
-    moved along by actions, which go through the door."""
+    moved along by actions, which go through the door. Opening one (a visitor, their topic) is
+    written to the audit trail."""
 
     list_display = [
         "reference",
@@ -664,7 +697,10 @@ class BookingAdmin(ViewOnlyDetailMixin, admin.ModelAdmin):
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(ViewOnlyDetailMixin, admin.ModelAdmin):
+class WaitlistEntryAdmin(RecordsLooksMixin, ViewOnlyDetailMixin, admin.ModelAdmin):
+    """Who waits for what: personal data, so opening an entry is written to the audit trail.
+    Counter staff take visitors off the list with the action, through the door."""
+
     list_display = [
         "visitor",
         "service",

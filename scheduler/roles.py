@@ -18,15 +18,17 @@ SERVICE_OWNER = "service_owner"
 
 ALL = (COUNTER_STAFF, COORDINATOR, SERVICE_OWNER)
 
-# Role -> "app_label.codename" model permissions. Bookings change only through the door (admin
-# actions, counter pages, API); "change_booking" is what lets counter staff run those actions.
+# Role -> "app_label.codename" model permissions. Bookings and waiting-list entries change only
+# through the door (admin actions, counter pages, API); "change_booking" and
+# "change_waitlistentry" are what let counter staff run those actions. No "add_" permission for
+# slots, bookings or waiting-list entries: their add pages refuse everyone (only the door makes
+# them). Bookings and waiting-list entries name visitors and their topics, so only the role that
+# works with personal data sees them.
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     SERVICE_OWNER: (
         "scheduler.add_session",
         "scheduler.change_session",
         "scheduler.view_session",
-        "scheduler.add_slot",
-        "scheduler.change_slot",
         "scheduler.view_slot",
         "scheduler.add_service",
         "scheduler.change_service",
@@ -40,7 +42,6 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
         "scheduler.add_sessionlanguage",
         "scheduler.change_sessionlanguage",
         "scheduler.view_sessionlanguage",
-        "scheduler.view_booking",
         "scheduler.view_auditentry",
         # Publishing a session means choosing its languages.
         "interpreters.view_language",
@@ -55,9 +56,10 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
         "scheduler.add_visitor",
         "scheduler.change_visitor",
         "scheduler.view_visitor",
-        "scheduler.add_booking",
         "scheduler.change_booking",
         "scheduler.view_booking",
+        "scheduler.change_waitlistentry",
+        "scheduler.view_waitlistentry",
         "interpreters.view_language",
     ),
     COORDINATOR: (

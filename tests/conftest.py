@@ -6,6 +6,7 @@ sessions. Nobody (a logged-in user without a role) may do nothing.
 """
 
 import datetime as dt
+import uuid
 import zoneinfo
 
 import pytest
@@ -48,6 +49,15 @@ def celery_join_flag():
     # without a lock and can leave it set; a later test's `result.get()` would then refuse.
     yield
     _set_task_join_will_block(False)
+
+
+@pytest.fixture(autouse=True)
+def own_throttle_counts(settings):
+    # The API throttle counts requests per user in the cache (the shared Redis). Each test
+    # counts under its own key prefix, so no earlier test or parallel run is counted against it.
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -16,9 +16,11 @@ SQLITE_ONLY = os.environ.get("SPREEKUUR_TEST_SQLITE") == "1"
 
 if SQLITE_ONLY:
     os.environ["DATABASE_URL"] = "sqlite:///:memory:"
+    os.environ["REDIS_URL"] = ""  # the cache in memory, tasks eager
+    os.environ["CELERY_BROKER_URL"] = "memory://"
 else:
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
 os.environ["SMS_GATEWAY"] = "notifications.gateways.MemoryGateway"
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"

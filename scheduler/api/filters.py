@@ -12,17 +12,13 @@ from rest_framework import serializers
 from rest_framework.request import Request
 
 from ..models import Session, Slot
+from ..services import local_midnight
 
 
 def read_query(request: Request, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
     serializer = serializer_class(data=request.query_params)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
-
-
-def local_midnight(day: dt.date) -> dt.datetime:
-    """The start of a day in Amsterdam (the current time zone), as an aware datetime."""
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def within_days(
@@ -54,7 +50,7 @@ def filter_sessions(queryset: QuerySet[Session], params: dict[str, Any]) -> Quer
 def filter_slots(queryset: QuerySet[Slot], params: dict[str, Any]) -> QuerySet[Slot]:
     queryset = _common(queryset, params, prefix="session__")
     queryset = within_days(queryset, "starts_at", params.get("date_from"), params.get("date_to"))
-    if params.get("has_room") or params.get("only_with_room"):
+    if params.get("has_room"):
         queryset = queryset.filter(pk__in=bookable_slots(timezone.now()).values("pk"))
     return queryset
 

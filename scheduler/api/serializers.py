@@ -3,10 +3,9 @@ by `scheduler.services`, never by `serializer.save()`."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from django.db.models import TextChoices
-from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
@@ -27,30 +26,46 @@ from ..models import (
 )
 
 
-def language_field(**kwargs: Any) -> serializers.SlugRelatedField:
+class CodeField(serializers.SlugRelatedField):
+    """Finds a row by its code or slug. Text that no code can be (a NUL byte, which PostgreSQL
+    refuses to even compare, or a novel's length) is refused before it reaches the database."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or "\x00" in data or len(data) > 64:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def language_field(**kwargs: Any) -> CodeField:
     kwargs.setdefault("help_text", "BCP 47 code.")
-    return serializers.SlugRelatedField(
-        slug_field="code", queryset=Language.objects.all(), **kwargs
-    )
+    return CodeField(slug_field="code", queryset=Language.objects.all(), **kwargs)
 
 
-_named_choice_fields: dict[str, type[serializers.ChoiceField]] = {}
+# Dates the API accepts. Far wider than any booking horizon, and far enough from the ends of
+# Python's calendar (years 1 and 9999) that a day added or a time-zone shift cannot overflow.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+OUT_OF_RANGE = f"Must be between {EARLIEST_DATE} and {LATEST_DATE}."
 
 
-def enum_field(
-    name: str, choices: type[TextChoices] | list[str], **kwargs: Any
-) -> serializers.ChoiceField:
-    """A choice field with its own named enum in the schema: several models have a `status`,
-    and the schema generator cannot name those apart by itself."""
-    values = list(choices.values) if isinstance(choices, type) else list(choices)
-    if name not in _named_choice_fields:
-        # One class per name: the schema generator knows a component by its field's class.
-        @extend_schema_field({"type": "string", "enum": values}, component_name=name)
-        class NamedChoiceField(serializers.ChoiceField):
-            pass
+class BoundedDateField(serializers.DateField):
+    """A date between EARLIEST_DATE and LATEST_DATE."""
 
-        _named_choice_fields[name] = NamedChoiceField
-    return _named_choice_fields[name](choices=values, **kwargs)
+    def to_internal_value(self, value: Any) -> dt.date:
+        day = super().to_internal_value(value)
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            raise serializers.ValidationError(OUT_OF_RANGE, code="invalid")
+        return day
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A date and time between EARLIEST_DATE and LATEST_DATE, checked before it is moved into
+    Europe/Amsterdam, which near the ends of the calendar would overflow."""
+
+    def enforce_timezone(self, value: dt.datetime) -> dt.datetime:
+        if not EARLIEST_DATE <= value.date() <= LATEST_DATE:
+            raise serializers.ValidationError(OUT_OF_RANGE, code="invalid")
+        return super().enforce_timezone(value)
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -124,12 +139,14 @@ class SlotInSessionSerializer(serializers.ModelSerializer):
         fields = ["id", "starts_at", "ends_at", "capacity", "places_left"]
 
 
+# Several models have a `status` and a `channel`; the schema names each set of choices by
+# SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] (config/settings.py).
 def session_status() -> serializers.ChoiceField:
-    return enum_field("SessionStatusEnum", Session.Status, read_only=True)
+    return serializers.ChoiceField(choices=Session.Status.choices, read_only=True)
 
 
 def channel() -> serializers.ChoiceField:
-    return enum_field("ChannelEnum", Channel, read_only=True)
+    return serializers.ChoiceField(choices=Channel.choices, read_only=True)
 
 
 class SessionSerializer(serializers.ModelSerializer):
@@ -170,7 +187,7 @@ class LanguageOfferSerializer(serializers.Serializer):
 
 
 class PublishSessionSerializer(serializers.Serializer):
-    service = serializers.SlugRelatedField(
+    service = CodeField(
         slug_field="slug", queryset=Service.objects.filter(is_active=True)
     )
     location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.filter(is_active=True))
@@ -178,8 +195,8 @@ class PublishSessionSerializer(serializers.Serializer):
         queryset=Room.objects.all(), allow_null=True, default=None
     )
     kind = serializers.ChoiceField(choices=Session.Kind.choices)
-    starts_at = serializers.DateTimeField(help_text="Without an offset: Europe/Amsterdam.")
-    ends_at = serializers.DateTimeField(help_text="Without an offset: Europe/Amsterdam.")
+    starts_at = BoundedDateTimeField(help_text="Without an offset: Europe/Amsterdam.")
+    ends_at = BoundedDateTimeField(help_text="Without an offset: Europe/Amsterdam.")
     capacity = serializers.IntegerField(
         min_value=1,
         max_value=services.MAX_PLACES,
@@ -226,22 +243,11 @@ class SlotSerializer(serializers.ModelSerializer):
         fields = ["id", "starts_at", "ends_at", "capacity", "places_left", "session"]
 
 
-class SessionFilterSerializer(serializers.Serializer):
-    """Query parameters of the session and slot lists."""
+class DaysSerializer(serializers.Serializer):
+    """`date_from` and `date_to`, both optional, local days, not backwards."""
 
-    service = serializers.SlugField(required=False, help_text="Service slug.")
-    location = serializers.IntegerField(required=False, min_value=1, help_text="Location id.")
-    language = serializers.CharField(
-        required=False, max_length=16, help_text="Only sessions that offer this language."
-    )
-    date_from = serializers.DateField(required=False, help_text="First day (Europe/Amsterdam).")
-    date_to = serializers.DateField(required=False, help_text="Last day (Europe/Amsterdam).")
-    kind = serializers.ChoiceField(choices=Session.Kind.choices, required=False)
-    has_room = serializers.BooleanField(
-        required=False,
-        default=False,
-        help_text="Only what is published, still ahead and has a free place.",
-    )
+    date_from = BoundedDateField(required=False, help_text="First day (Europe/Amsterdam).")
+    date_to = BoundedDateField(required=False, help_text="Last day (Europe/Amsterdam).")
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
@@ -249,22 +255,30 @@ class SessionFilterSerializer(serializers.Serializer):
         return data
 
 
-class SlotFilterSerializer(SessionFilterSerializer):
-    only_with_room = serializers.BooleanField(
-        required=False, default=False, help_text="The same as has_room."
+class SessionFilterSerializer(DaysSerializer):
+    """Query parameters of the session and slot lists."""
+
+    service = serializers.SlugField(required=False, help_text="Service slug.")
+    location = serializers.IntegerField(required=False, min_value=1, help_text="Location id.")
+    language = serializers.CharField(
+        required=False, max_length=16, help_text="Only sessions that offer this language."
+    )
+    kind = serializers.ChoiceField(choices=Session.Kind.choices, required=False)
+    has_room = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Only what is published, still ahead and has a free place.",
     )
 
 
 # --- options ---------------------------------------------------------------------------------
 
 
-class OptionQuerySerializer(serializers.Serializer):
-    service = serializers.SlugRelatedField(
+class OptionQuerySerializer(DaysSerializer):
+    service = CodeField(
         slug_field="slug", queryset=Service.objects.filter(is_active=True), help_text="Slug."
     )
     language = language_field()
-    date_from = serializers.DateField(required=False, help_text="First day (Europe/Amsterdam).")
-    date_to = serializers.DateField(required=False, help_text="Last day (Europe/Amsterdam).")
     location = serializers.PrimaryKeyRelatedField(
         queryset=Location.objects.all(), required=False, help_text="Location id."
     )
@@ -275,11 +289,6 @@ class OptionQuerySerializer(serializers.Serializer):
         help_text="Leave out to decide by the language (no interpreter for Dutch).",
     )
     limit = serializers.IntegerField(required=False, default=10, min_value=1, max_value=50)
-
-    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            raise serializers.ValidationError({"date_to": "Must not be before date_from."})
-        return data
 
 
 class LocationSummarySerializer(serializers.ModelSerializer):
@@ -358,7 +367,7 @@ class VisitorSearchSerializer(serializers.Serializer):
 
 
 class BookingSerializer(serializers.ModelSerializer):
-    status = enum_field("BookingStatusEnum", Booking.Status, read_only=True)
+    status = serializers.ChoiceField(choices=Booking.Status.choices, read_only=True)
     channel = channel()
     language = serializers.SlugRelatedField(slug_field="code", read_only=True)
     service = serializers.CharField(source="slot.session.service.slug", read_only=True)
@@ -386,15 +395,21 @@ class BookingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# The channels an API caller may book on behalf of (the schema's BookingChannelEnum).
+BOOKING_CHANNELS = [
+    (Channel.API.value, Channel.API.label),
+    (Channel.COUNTER.value, Channel.COUNTER.label),
+]
+
+
 class BookSerializer(serializers.Serializer):
     slot = serializers.PrimaryKeyRelatedField(queryset=Slot.objects.all())
     visitor = serializers.PrimaryKeyRelatedField(queryset=Visitor.objects.all())
     language = language_field(required=False, help_text="Leave out for the visitor's own.")
     interpreter_needed = serializers.BooleanField(required=False, allow_null=True, default=None)
     topic = serializers.CharField(max_length=200, allow_blank=True, default="")
-    channel = enum_field(
-        "BookingChannelEnum",
-        [Channel.API, Channel.COUNTER],
+    channel = serializers.ChoiceField(
+        choices=BOOKING_CHANNELS,
         default=Channel.API,
         help_text=(
             "`counter` when staff book for a visitor at the desk: it lets them book a walk-in "
@@ -408,7 +423,7 @@ class RescheduleSerializer(serializers.Serializer):
 
 
 class BookingFilterSerializer(serializers.Serializer):
-    date = serializers.DateField(required=False, help_text="The day (Europe/Amsterdam).")
+    date = BoundedDateField(required=False, help_text="The day (Europe/Amsterdam).")
     status = serializers.ChoiceField(choices=Booking.Status.choices, required=False)
     visitor = serializers.IntegerField(required=False, min_value=1, help_text="Visitor id.")
 
@@ -417,7 +432,7 @@ class BookingFilterSerializer(serializers.Serializer):
 
 
 class WaitlistEntrySerializer(serializers.ModelSerializer):
-    status = enum_field("WaitlistStatusEnum", WaitlistEntry.Status, read_only=True)
+    status = serializers.ChoiceField(choices=WaitlistEntry.Status.choices, read_only=True)
     channel = channel()
     service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     language = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -447,15 +462,15 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
 
 class JoinWaitlistSerializer(serializers.Serializer):
     visitor = serializers.PrimaryKeyRelatedField(queryset=Visitor.objects.all())
-    service = serializers.SlugRelatedField(
+    service = CodeField(
         slug_field="slug", queryset=Service.objects.filter(is_active=True)
     )
     language = language_field(required=False, help_text="Leave out for the visitor's own.")
     location = serializers.PrimaryKeyRelatedField(
         queryset=Location.objects.all(), allow_null=True, default=None
     )
-    earliest = serializers.DateField()
-    latest = serializers.DateField()
+    earliest = BoundedDateField()
+    latest = BoundedDateField()
 
 
 class WaitlistFilterSerializer(serializers.Serializer):

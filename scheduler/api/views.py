@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -28,7 +27,7 @@ from rest_framework.views import APIView
 
 from interpreters.models import Language
 
-from .. import errors, roles, services
+from .. import services
 from ..api_errors import InvalidReference
 from ..models import Booking, Channel, Location, Service, Session, Slot, Visitor, WaitlistEntry
 from ..permissions import ANY_STAFF, PERSONAL_DATA, PUBLISHING, HasStaffRole
@@ -206,7 +205,7 @@ class SessionViewSet(
 @extend_schema_view(
     list=extend_schema(
         summary="Slots: bookable times",
-        parameters=[s.SlotFilterSerializer],
+        parameters=[s.SessionFilterSerializer],
         responses={200: s.SlotSerializer, **refusals(400)},
     ),
     retrieve=extend_schema(summary="One slot", responses={200: s.SlotSerializer, **refusals(404)}),
@@ -223,7 +222,7 @@ class SlotViewSet(StaffAPI, viewsets.ReadOnlyModelViewSet):
     def filter_queryset(self, queryset: QuerySet[Slot]) -> QuerySet[Slot]:
         if self.action != "list":
             return queryset
-        return filter_slots(queryset, read_query(self.request, s.SlotFilterSerializer))
+        return filter_slots(queryset, read_query(self.request, s.SessionFilterSerializer))
 
 
 class OptionsView(StaffAPI, APIView):
@@ -357,6 +356,8 @@ class BookingViewSet(
     serializer_class = s.BookingSerializer
     lookup_field = "reference"
     lookup_value_regex = r"[^/]+"
+    # Counter staff only, for every action: so `channel=counter` (booking a walk-in hour that
+    # has begun) is only ever used by someone who works the counter.
     required_roles = {"default": PERSONAL_DATA}
 
     def get_queryset(self) -> QuerySet[Booking]:
@@ -372,6 +373,14 @@ class BookingViewSet(
         if query.get("visitor"):
             queryset = queryset.filter(visitor_id=query["visitor"])
         return queryset
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
+        # One visitor's bookings is a look at that visitor: each booking shown is recorded.
+        if request.query_params.get("visitor"):
+            for booking in page:
+                services.record_access(request.user, booking, action="search")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_object(self) -> Booking:
         # The check digit refuses a typo before it can match somebody else's booking.
@@ -400,10 +409,6 @@ class BookingViewSet(
             raise serializers.ValidationError(
                 {"Idempotency-Key": f"At most {IDEMPOTENCY_KEY_MAX} characters."}
             )
-        if data["channel"] == Channel.COUNTER and roles.COUNTER_STAFF not in roles.roles_of(
-            request.user
-        ):
-            raise errors.ChannelNotAllowed(_("Only counter staff book at the counter."))
         booking = services.book(
             slot=data["slot"],
             visitor=data["visitor"],
@@ -471,7 +476,7 @@ class BookingViewSet(
         responses={200: s.WaitlistEntrySerializer, **refusals(400)},
     ),
     retrieve=extend_schema(
-        summary="One waiting-list entry",
+        summary="One waiting-list entry (the look is recorded in the audit trail)",
         responses={200: s.WaitlistEntrySerializer, **refusals(404)},
     ),
     destroy=extend_schema(
@@ -498,6 +503,19 @@ class WaitlistViewSet(
         if query.get("status"):
             queryset = queryset.filter(status=query["status"])
         return queryset
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
+        # One visitor's entries is a look at that visitor: each entry shown is recorded.
+        if request.query_params.get("visitor"):
+            for entry in page:
+                services.record_access(request.user, entry, action="search")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        entry = self.get_object()
+        services.record_access(request.user, entry)
+        return Response(self.get_serializer(entry).data)
 
     @extend_schema(
         summary="Join the waiting list",

@@ -1,6 +1,7 @@
 """Signing in, and the one shape every refusal takes."""
 
 import pytest
+import redis
 from rest_framework import exceptions
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -44,7 +45,7 @@ def test_an_integration_with_a_token_books_a_place(sam, appointments, amina):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
 
-    slots = client.get("/api/v1/slots/?service=intake&only_with_room=true").json()["results"]
+    slots = client.get("/api/v1/slots/?service=intake&has_room=true").json()["results"]
     response = client.post(
         "/api/v1/bookings/",
         {"slot": slots[0]["id"], "visitor": amina.pk},
@@ -95,3 +96,17 @@ def test_a_refusal_is_worded_in_the_callers_language_dutch_by_default(as_sam, ap
     assert assert_error(dutch, 409, "slot_full")["detail"] == "Er is op dit moment geen plek meer."
     assert assert_error(english, 409, "slot_full")["detail"] == \
         "There is no place left at this time."
+
+
+@pytest.mark.redis
+def test_the_throttle_counts_in_redis_so_every_web_process_counts_the_same_requests(
+    as_sam, sam, settings
+):
+    cache = settings.CACHES["default"]
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+
+    as_sam.get("/api/v1/languages/")
+
+    # Another process (here: a plain Redis client) sees Sam's count.
+    other_process = redis.Redis.from_url(cache["LOCATION"])
+    assert other_process.keys(f"{cache['KEY_PREFIX']}:*:throttle_user_{sam.pk}")

@@ -299,3 +299,28 @@ def test_a_walk_in_hour_keeps_places_for_its_language(as_sam, walk_in, languages
 
     assert_error(post_booking(as_sam, slot, fourth), 409, "language_full")
     assert snapshot() == before
+
+
+def test_listing_one_visitors_bookings_is_recorded_as_a_look_at_each(
+    as_sam, appointments, amina, yonas
+):
+    first, second, third = appointments.slots.all()[:3]
+    aminas = [book(first, amina), book(third, amina)]
+    book(second, yonas)
+
+    response = as_sam.get(f"/api/v1/bookings/?visitor={amina.pk}")
+
+    assert response.status_code == 200, response.content
+    assert [b["reference"] for b in response.json()["results"]] == [b.reference for b in aminas]
+    looked_at = AuditEntry.objects.filter(
+        action="search", object_type="booking", actor_username="sam"
+    )
+    assert sorted(looked_at.values_list("object_id", flat=True)) == sorted(
+        str(b.pk) for b in aminas
+    )
+
+
+def test_the_days_booking_list_is_not_recorded_per_booking(as_sam, appointments, amina):
+    book(appointments.slots.first(), amina)
+    assert as_sam.get("/api/v1/bookings/?date=2026-03-03").json()["count"] == 1
+    assert not AuditEntry.objects.filter(object_type="booking").exists()

@@ -28,11 +28,11 @@ def test_slots_are_filtered_like_sessions(as_sam, appointments, walk_in):
     assert ids(as_sam.get("/api/v1/slots/?date_from=2026-03-04")) == []
 
 
-def test_only_with_room_leaves_out_full_slots(as_sam, appointments, amina):
+def test_has_room_leaves_out_full_slots(as_sam, appointments, amina):
     first, *others = appointments.slots.all()
     book(first, amina)
 
-    assert ids(as_sam.get("/api/v1/slots/?service=intake&only_with_room=true")) == [
+    assert ids(as_sam.get("/api/v1/slots/?service=intake&has_room=true")) == [
         slot.pk for slot in others
     ]
 

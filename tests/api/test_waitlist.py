@@ -1,7 +1,7 @@
 """When nothing fits, Sam puts a visitor on the waiting list; a freed place is held for them and
 turned into a booking when they accept."""
 
-from scheduler.models import WaitlistEntry
+from scheduler.models import AuditEntry, WaitlistEntry
 
 from .conftest import assert_error, book, snapshot
 
@@ -79,3 +79,23 @@ def test_a_visitor_leaves_the_waiting_list_once(as_sam, appointments, amina, yon
     before = snapshot()
     assert_error(as_sam.delete(f"/api/v1/waitlist/{entry_id}/"), 409, "waitlist_entry_closed")
     assert snapshot() == before
+
+
+def test_reading_a_waiting_list_entry_is_recorded_in_the_audit_trail(as_sam, appointments, amina):
+    entry_id = join(as_sam, amina).json()["id"]
+
+    assert as_sam.get(f"/api/v1/waitlist/{entry_id}/").status_code == 200
+
+    assert AuditEntry.objects.filter(
+        action="view", object_type="waitlistentry", object_id=str(entry_id), actor_username="sam"
+    ).exists()
+
+
+def test_listing_one_visitors_waiting_list_entries_is_recorded(as_sam, appointments, amina):
+    entry_id = join(as_sam, amina).json()["id"]
+
+    assert as_sam.get(f"/api/v1/waitlist/?visitor={amina.pk}").json()["count"] == 1
+
+    assert AuditEntry.objects.filter(
+        action="search", object_type="waitlistentry", object_id=str(entry_id)
+    ).exists()

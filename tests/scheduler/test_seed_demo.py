@@ -5,7 +5,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -48,7 +48,7 @@ COUNTED = [
 
 def seed() -> str:
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", force=True, stdout=out)  # the tests run with DEBUG off
     return out.getvalue()
 
 
@@ -175,3 +175,17 @@ def test_seeding_later_in_the_day_skips_what_has_started(frozen_time):
     ]
     assert today
     assert all(timezone.localtime(s.starts_at).hour >= 13 for s in today)
+
+
+def test_it_refuses_to_make_published_passwords_on_a_server_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not User.objects.exists()
+    assert not Session.objects.exists()
+
+
+def test_it_runs_in_development_without_force(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+    assert User.objects.get(username="admin").check_password("spreekuur-demo")

@@ -5,6 +5,9 @@ Everything that has a door goes through it (`publish_session`, `register_visitor
 `join_waitlist`), so the demo data is what the channels would have made. Running it again
 changes nothing: each row is found by what makes it itself (a language's code, a session's
 service, place and start) and only made when missing.
+
+It makes a superuser with a published password, so it refuses to run with DEBUG off (a
+production server) unless `--force` is given. `make run` sets DEBUG=1.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -189,8 +192,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--days", type=int, default=14, help="How many days of sessions.")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even with DEBUG off. It makes users with a published password.",
+        )
 
-    def handle(self, *args: Any, days: int = 14, **options: Any) -> None:
+    def handle(self, *args: Any, days: int = 14, force: bool = False, **options: Any) -> None:
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo makes a superuser and staff users with the published password "
+                f"{PASSWORD!r}, and DEBUG is off: this looks like a real server. Run it with "
+                "DEBUG=1 (make run does), or add --force if this really is a demo server."
+            )
         self.made: dict[str, int] = {}
         with transaction.atomic():
             languages = self.seed_languages()
