@@ -110,3 +110,10 @@ def test_the_throttle_counts_in_redis_so_every_web_process_counts_the_same_reque
     # Another process (here: a plain Redis client) sees Sam's count.
     other_process = redis.Redis.from_url(cache["LOCATION"])
     assert other_process.keys(f"{cache['KEY_PREFIX']}:*:throttle_user_{sam.pk}")
+
+
+def test_a_page_far_past_the_end_is_empty_not_an_error(as_sam, languages):
+    response = as_sam.get("/api/v1/languages/?offset=100000000000000000000&limit=5")
+
+    assert response.status_code == 200
+    assert response.json()["results"] == []
