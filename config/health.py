@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import json
 import os
 import sys
 import time
@@ -87,13 +88,21 @@ def _ms_since(started: float) -> int:
 
 
 def probe_web(url: str, host: str, timeout: float = 5.0) -> bool:
-    """True when the web server at `url` answers 200. `host` is sent as the Host header, so the
-    request passes ALLOWED_HOSTS the way a real one does."""
+    """True when the web server at `url` answers and reaches its database. A broker that is
+    down does not make web unhealthy: bookings still work then, and the outbox sweep sends their
+    messages later, so restarting web would only take the counter down too. `host` is sent as
+    the Host header, so the request passes ALLOWED_HOSTS the way a real one does."""
     request = urllib.request.Request(url, headers={"Host": host})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status == 200
+            body = response.read()
+    except urllib.error.HTTPError as degraded:  # 503: read which part failed
+        body = degraded.read()
     except (urllib.error.URLError, OSError):
+        return False
+    try:
+        return json.loads(body)["database"]["ok"] is True
+    except (ValueError, KeyError, TypeError):
         return False
 
 

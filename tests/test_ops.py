@@ -132,6 +132,19 @@ def test_the_web_probe_fails_when_nothing_listens(closed_port):
     assert not health.probe_web(f"http://127.0.0.1:{closed_port}/healthz", "localhost", 1)
 
 
+@pytest.mark.redis
+def test_the_web_probe_keeps_web_healthy_while_only_the_broker_is_down(
+    live_server, broker_at, closed_port
+):
+    # Bookings still work without the broker (the sweep sends later): web must not be restarted.
+    url = f"{live_server.url}/healthz"
+    assert health.probe_web(url, "localhost")
+
+    broker_at(f"redis://127.0.0.1:{closed_port}/0")
+
+    assert health.probe_web(url, "localhost")
+
+
 def test_the_beat_probe_wants_a_recently_written_schedule(tmp_path):
     schedule = tmp_path / "celerybeat-schedule"
     assert not health.beat_is_fresh(str(schedule), 600)
