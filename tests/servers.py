@@ -16,8 +16,7 @@ SQLITE_ONLY = os.environ.get("SPREEKUUR_TEST_SQLITE") == "1"
 
 if SQLITE_ONLY:
     os.environ["DATABASE_URL"] = "sqlite:///:memory:"
-    os.environ["REDIS_URL"] = ""  # the cache in memory, tasks eager
-    os.environ["CELERY_BROKER_URL"] = "memory://"
+    os.environ["REDIS_URL"] = ""  # the cache in memory; tasks run eagerly, no broker needed
 else:
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
