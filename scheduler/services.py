@@ -125,7 +125,14 @@ def find_options(
     if location:
         slots = slots.filter(session__location=location)
 
-    candidates = list(slots[: max(limit * 20, 200)])
+    # Times where someone speaks the language come first however far ahead they lie, so they
+    # are fetched on their own; a margin covers walk-in hours whose language places are gone.
+    fetch = limit + 50
+    if needed:
+        speaks = Q(session__offered__language=language)
+        candidates = [*slots.filter(speaks)[:fetch], *slots.exclude(speaks)[:fetch]]
+    else:
+        candidates = list(slots[:fetch])
     offers = {
         o.session_id: o
         for o in SessionLanguage.objects.filter(

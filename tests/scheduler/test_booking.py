@@ -587,3 +587,22 @@ def test_a_session_in_year_one_is_refused_not_crashed(intake, town_hall):
         services.publish_session(service=intake, location=town_hall,
                                  kind=Session.Kind.APPOINTMENTS, starts_at=ancient,
                                  ends_at=ancient + dt.timedelta(hours=1))
+
+
+def test_a_time_in_the_visitors_language_comes_first_even_weeks_ahead(intake, town_hall,
+                                                                     languages):
+    # Three weeks of full days without Arabic, then one morning with an Arabic interpreter.
+    for day in range(1, 21):
+        services.publish_session(
+            service=intake, location=town_hall, kind=Session.Kind.APPOINTMENTS,
+            starts_at=at(day, 8), ends_at=at(day, 18),
+        )
+    arabic = services.publish_session(
+        service=intake, location=town_hall, kind=Session.Kind.APPOINTMENTS,
+        starts_at=at(21, 9), ends_at=at(21, 10), languages=[LanguageOffer(languages["ar"])],
+    )
+
+    options = services.find_options(service=intake, language=languages["ar"], limit=3)
+
+    assert [o.slot.session_id for o in options[:2]] == [arabic.pk, arabic.pk]
+    assert options[2].interpreter_status == "requested"
