@@ -194,8 +194,9 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Spreekuur API",
     "DESCRIPTION": (
-        "Walk-in hours and appointments for newcomers. Errors are JSON: "
-        '{"code": "<stable_code>", "detail": "<readable message>"}.'
+        "Walk-in hours and appointments for newcomers. Every refusal is JSON with a stable "
+        '`code` and a readable `detail`, e.g. `{"code": "slot_full", "detail": "There is no '
+        'place left at this time."}`; `detail` follows `Accept-Language` (Dutch by default).'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
