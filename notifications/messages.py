@@ -72,6 +72,16 @@ def _body(event: Event) -> str | None:
             _("Your number: %(reference)s") % {"reference": booking.reference},
             _cannot_come(),
         )
+    if kind == Event.Kind.INTERPRETER_CHANGED:
+        booking = event.booking
+        slot = _slot(event, booking)
+        return _lines(
+            _when_where(slot),
+            _what(slot),
+            _for_whom(booking.visitor),
+            _interpreter_line(booking, slot),
+            _("Your number: %(reference)s") % {"reference": booking.reference},
+        )
     if kind == Event.Kind.RESCHEDULED:
         booking = event.booking
         slot = _slot(event, booking)

@@ -622,7 +622,14 @@ class BookingAdmin(RecordsLooksMixin, ViewOnlyDetailMixin, admin.ModelAdmin):
     search_fields = ["=reference", "visitor__name"]
     search_help_text = "Reference (six digits) or the visitor's name."
     ordering = ["starts_at"]
-    actions = ["check_in", "mark_no_show", "mark_served", "cancel_bookings"]
+    actions = [
+        "check_in",
+        "mark_no_show",
+        "mark_served",
+        "cancel_bookings",
+        "interpreter_confirmed",
+        "interpreter_unavailable",
+    ]
     fields = [
         "reference",
         "status",
@@ -661,6 +668,29 @@ class BookingAdmin(RecordsLooksMixin, ViewOnlyDetailMixin, admin.ModelAdmin):
             queryset,
             lambda b: services.check_in(b, actor=request.user, channel=Channel.COUNTER),
             "booking(s) checked in",
+        )
+
+    @admin.action(
+        description="An interpreter will be there (visitors are told)", permissions=["change"]
+    )
+    def interpreter_confirmed(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
+        self._settle_interpreter(request, queryset, Booking.InterpreterStatus.CONFIRMED)
+
+    @admin.action(
+        description="No interpreter available (visitors are told)", permissions=["change"]
+    )
+    def interpreter_unavailable(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
+        self._settle_interpreter(request, queryset, Booking.InterpreterStatus.UNAVAILABLE)
+
+    def _settle_interpreter(
+        self, request: HttpRequest, queryset: QuerySet[Booking], status: str
+    ) -> None:
+        _run_door(
+            self,
+            request,
+            queryset,
+            lambda b: services.set_interpreter_status(b, status=status, actor=request.user),
+            "booking(s) updated",
         )
 
     @admin.action(description="Mark selected bookings as no-show", permissions=["change"])

@@ -303,6 +303,7 @@ class Event(models.Model):
         NO_SHOW = "no_show", "no show"
         WAITLIST_OFFER = "waitlist_offer", "waiting-list offer"
         WAITLIST_EXPIRED = "waitlist_expired", "waiting-list offer expired"
+        INTERPRETER_CHANGED = "interpreter_changed", "interpreter status changed"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     booking = models.ForeignKey(

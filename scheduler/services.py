@@ -562,6 +562,33 @@ def mark_no_show(
         return _set_status(booking, Status.NO_SHOW, Event.Kind.NO_SHOW, channel, actor)
 
 
+def set_interpreter_status(
+    booking: Booking,
+    *,
+    status: str,
+    actor: AbstractBaseUser | None,
+    channel: str = Channel.COUNTER,
+) -> Booking:
+    """Settle whether an interpreter will be there (confirmed, or unavailable), and tell the
+    visitor: the confirmation promised them a message once it is sure."""
+    Interpreter = Booking.InterpreterStatus
+    if status not in (Interpreter.CONFIRMED, Interpreter.UNAVAILABLE, Interpreter.REQUESTED):
+        raise errors.InvalidRequest(_("An interpreter can be confirmed, unavailable or asked."))
+    with transaction.atomic():
+        booking = _lock_booking(booking)
+        if not booking.is_active:
+            raise errors.InvalidTransition(_("This booking is no longer active."))
+        if not booking.interpreter_needed:
+            raise errors.InvalidRequest(_("This visitor needs no interpreter."))
+        if booking.interpreter_status == status:
+            return booking  # a repeated click changes nothing and sends nothing
+        booking.interpreter_status = status
+        booking.save(update_fields=["interpreter_status", "updated_at"])
+        _record(Event.Kind.INTERPRETER_CHANGED, booking, channel, actor)
+        _audit(actor, "set_interpreter_status", booking, {"status": status})
+    return booking
+
+
 # --- waiting list ----------------------------------------------------------------------------
 
 

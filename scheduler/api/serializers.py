@@ -422,6 +422,17 @@ class RescheduleSerializer(serializers.Serializer):
     slot = serializers.PrimaryKeyRelatedField(queryset=Slot.objects.all())
 
 
+class InterpreterStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[
+            Booking.InterpreterStatus.CONFIRMED,
+            Booking.InterpreterStatus.UNAVAILABLE,
+            Booking.InterpreterStatus.REQUESTED,
+        ],
+        help_text="Whether an interpreter will be there. The visitor gets an SMS.",
+    )
+
+
 class BookingFilterSerializer(serializers.Serializer):
     date = BoundedDateField(required=False, help_text="The day (Europe/Amsterdam).")
     status = serializers.ChoiceField(choices=Booking.Status.choices, required=False)

@@ -461,6 +461,20 @@ class BookingViewSet(
         booking = services.mark_no_show(self.get_object(), channel=Channel.API, actor=request.user)
         return Response(self._render(booking))
 
+    @extend_schema(
+        summary="Say whether an interpreter will be there (the visitor is told by SMS)",
+        request=s.InterpreterStatusSerializer,
+        responses={**BOOKING_ACTION, 400: REFUSALS[400]},
+    )
+    @action(detail=True, methods=["post"])
+    def interpreter(self, request: Request, reference: str) -> Response:
+        booking = self.get_object()
+        data = parse(s.InterpreterStatusSerializer, request)
+        booking = services.set_interpreter_status(
+            booking, status=data["status"], channel=Channel.API, actor=request.user
+        )
+        return Response(self._render(booking))
+
     def _render(self, booking: Booking) -> dict[str, Any]:
         # Read back what the door wrote, so every answer shows the same stored state.
         return s.BookingSerializer(self.get_queryset().get(pk=booking.pk)).data

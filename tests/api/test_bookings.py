@@ -324,3 +324,17 @@ def test_the_days_booking_list_is_not_recorded_per_booking(as_sam, appointments,
     book(appointments.slots.first(), amina)
     assert as_sam.get("/api/v1/bookings/?date=2026-03-03").json()["count"] == 1
     assert not AuditEntry.objects.filter(object_type="booking").exists()
+
+
+def test_sam_confirms_the_interpreter_yonas_was_waiting_for(as_sam, appointments, yonas, sam):
+    booking = book(appointments.slots.first(), yonas)
+    url = f"/api/v1/bookings/{booking.reference}/interpreter/"
+
+    response = as_sam.post(url, {"status": "confirmed"}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["interpreter_status"] == "confirmed"
+    assert Event.objects.filter(booking=booking, kind="interpreter_changed").count() == 1
+    before = snapshot()
+    assert_error(as_sam.post(url, {"status": "not_needed"}, format="json"), 400, "invalid")
+    assert snapshot() == before

@@ -128,6 +128,14 @@ CALLS = [
         200,
         lambda w: {"slot": w.appointments.slots.last().pk},
     ),
+    Call(
+        "settle the interpreter",
+        "post",
+        lambda w: f"/api/v1/bookings/{w.booking.reference}/interpreter/",
+        {COUNTER},
+        200,
+        lambda w: {"status": "unavailable"},
+    ),
     Call("read the waiting list", "get", lambda w: "/api/v1/waitlist/", {COUNTER}),
     Call(
         "join the waiting list",

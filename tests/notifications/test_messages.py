@@ -279,3 +279,26 @@ def test_a_visitor_is_told_when_the_place_held_for_them_is_gone(
         "THE FREE PLACE IS GONE: Tuesday 3 March, 09:00, Stadhuis, Stadhuisplein 1, Almere",
         *lines,
     ]
+
+
+@pytest.mark.parametrize(
+    ("status", "line"),
+    [
+        ("confirmed", "An interpreter for your language will be there."),
+        ("unavailable", "There will be NO interpreter. You may bring someone who translates."),
+    ],
+)
+def test_a_visitor_waiting_to_hear_about_an_interpreter_is_told(
+    status, line, appointments, yonas, sam, sent
+):
+    booking, body = book(sent, appointments.slots.first(), yonas)
+    assert "We asked for an interpreter" in body
+
+    update = sent(services.set_interpreter_status, booking, status=status, actor=sam)
+
+    assert update.splitlines() == [
+        "Tuesday 3 March, 09:00, Stadhuis, Stadhuisplein 1, Almere",
+        "Appointment: Civic integration intake.",
+        line,
+        f"Your number: {booking.reference}",
+    ]

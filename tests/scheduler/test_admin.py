@@ -374,6 +374,23 @@ def test_sam_checks_in_a_booking_when_check_in_is_open(sam, appointments, amina,
     assert Event.objects.filter(booking=booking, kind=Event.Kind.CHECKED_IN, actor=sam).exists()
 
 
+def test_sam_tells_visitors_in_one_go_that_no_interpreter_was_found(sam, appointments, yonas,
+                                                                   saba):
+    first, second = appointments.slots.order_by("starts_at")[:2]
+    bookings = [
+        services.book(slot=first, visitor=yonas, channel=Channel.SMS),
+        services.book(slot=second, visitor=saba, channel=Channel.SMS),
+    ]
+
+    staff_client(sam).post(
+        reverse("admin:scheduler_booking_changelist"),
+        {"action": "interpreter_unavailable", "_selected_action": [b.pk for b in bookings]},
+    )
+
+    assert set(Booking.objects.values_list("interpreter_status", flat=True)) == {"unavailable"}
+    assert Event.objects.filter(kind="interpreter_changed", actor=sam).count() == 2
+
+
 def test_sam_cancels_a_booking_and_the_place_comes_free(sam, appointments, amina):
     slot = appointments.slots.first()
     booking = services.book(slot=slot, visitor=amina, channel=Channel.SMS)

@@ -606,3 +606,39 @@ def test_a_time_in_the_visitors_language_comes_first_even_weeks_ahead(intake, to
 
     assert [o.slot.session_id for o in options[:2]] == [arabic.pk, arabic.pk]
     assert options[2].interpreter_status == "requested"
+
+
+# --- interpreter ---------------------------------------------------------------------------
+
+
+def test_an_interpreter_found_later_is_confirmed_and_the_visitor_told(appointments, yonas, sam):
+    booking = services.book(slot=first_slot(appointments), visitor=yonas, channel=Channel.SMS)
+    assert booking.interpreter_status == "requested"
+
+    services.set_interpreter_status(booking, status="confirmed", actor=sam)
+    services.set_interpreter_status(booking, status="confirmed", actor=sam)  # a double click
+
+    booking.refresh_from_db()
+    assert booking.interpreter_status == "confirmed"
+    assert Event.objects.filter(booking=booking, kind="interpreter_changed").count() == 1
+    assert AuditEntry.objects.filter(action="set_interpreter_status", actor=sam).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "interpreter_needed", "cancelled", "refusal"),
+    [
+        ("not_needed", None, False, errors.InvalidRequest),
+        ("confirmed", False, False, errors.InvalidRequest),
+        ("confirmed", None, True, errors.InvalidTransition),
+    ],
+)
+def test_the_interpreter_status_is_only_settled_for_an_active_booking_that_needs_one(
+    status, interpreter_needed, cancelled, refusal, appointments, yonas, sam
+):
+    booking = services.book(slot=first_slot(appointments), visitor=yonas, channel=Channel.SMS,
+                            interpreter_needed=interpreter_needed)
+    if cancelled:
+        services.cancel(booking, channel=Channel.COUNTER, actor=sam)
+
+    with pytest.raises(refusal):
+        services.set_interpreter_status(booking, status=status, actor=sam)
