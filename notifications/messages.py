@@ -74,12 +74,14 @@ def _body(event: Event) -> str | None:
         )
     if kind == Event.Kind.INTERPRETER_CHANGED:
         booking = event.booking
+        if not booking.is_active:
+            return None  # cancelled since: the cancellation says all there is to say
         slot = _slot(event, booking)
         return _lines(
-            _when_where(slot),
+            capfirst(_when_where(slot)),
             _what(slot),
             _for_whom(booking.visitor),
-            _interpreter_line(booking, slot),
+            _interpreter_line(booking, slot, event.data.get("interpreter")),
             _("Your number: %(reference)s") % {"reference": booking.reference},
         )
     if kind == Event.Kind.RESCHEDULED:
@@ -173,9 +175,11 @@ def _what(slot: Slot) -> str:
     return _("Appointment: %(service)s.") % {"service": service}
 
 
-def _interpreter_line(booking: Booking, slot: Slot) -> str | None:
+def _interpreter_line(booking: Booking, slot: Slot, status: str | None = None) -> str | None:
+    """What the visitor reads about the interpreter; `status` as it was when the event was
+    written, when the event says (it may have changed again since)."""
     Status = Booking.InterpreterStatus
-    status = booking.interpreter_status
+    status = status or booking.interpreter_status
     if status == Status.CONFIRMED:
         offer = slot.session.offered.filter(language=booking.language).first()
         if offer and offer.support == SessionLanguage.Support.PEER_EXPERT:

@@ -93,6 +93,12 @@ def relay_outbox() -> RelayReport:
         Q(retry_at__isnull=True) | Q(retry_at__lte=now)
     )
     for message in _claim(due):
+        # Renew the claim right before sending: if this batch ran so long that another relay
+        # took the message over as stale, that relay sends it and this one must not.
+        if not OutboundMessage.objects.filter(
+            pk=message.pk, claim_token=message.claim_token, status=OutboundMessage.Status.QUEUED
+        ).update(claimed_at=timezone.now()):
+            continue
         if message.visitor is not None and not message.visitor.can_receive_sms:
             # Opted out after the message was written (while a provider was down, say).
             _failed(message, Exception("The visitor no longer takes SMS."), permanent=True)

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -19,7 +20,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,9 +46,11 @@ from .references import new_reference
 from .signals import events_recorded
 
 Status = Booking.Status
+logger = logging.getLogger(__name__)
 
 # Which status may follow which. Five states and six arrows: a table says it more plainly than a
-# state-machine library would, and every arrow is taken inside this module, under a lock.
+# state-machine library would, and every arrow is taken inside this module, under a lock. One
+# exception: `cancel_session` also cancels checked-in bookings, because the session itself is off.
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.BOOKED: frozenset({Status.CHECKED_IN, Status.CANCELLED, Status.NO_SHOW}),
     Status.CHECKED_IN: frozenset({Status.SERVED, Status.NO_SHOW}),
@@ -264,32 +268,33 @@ def publish_series(
     is refused (a room taken), none is published, and the error names the date."""
     if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
         raise errors.InvalidSession(_("Times must carry a time zone."))
+    if any(word in rule.upper() for word in ("DTSTART", "RDATE", "EXDATE")):
+        raise errors.InvalidSession(_("The repeat rule is not valid."))
     zone = timezone.get_current_timezone()
-    local_start = timezone.localtime(starts_at, zone).replace(tzinfo=None)
-    wall_length = timezone.localtime(ends_at, zone).replace(tzinfo=None) - local_start
     try:
+        local_start = timezone.localtime(starts_at, zone).replace(tzinfo=None)
+        wall_length = timezone.localtime(ends_at, zone).replace(tzinfo=None) - local_start
         recurrence = rrulestr(rule, dtstart=local_start)
-    except (ValueError, TypeError) as exc:
+        occurrences = [
+            (timezone.make_aware(start, zone), timezone.make_aware(start + wall_length, zone))
+            for start in itertools.islice(recurrence, MAX_SERIES + 1)
+        ]
+    except (ValueError, TypeError, OverflowError) as exc:
         raise errors.InvalidSession(_("The repeat rule is not valid.")) from exc
-    occurrences = list(itertools.islice(recurrence, MAX_SERIES + 1))
+    if not occurrences:
+        raise errors.InvalidSession(_("The repeat rule gives no dates."))
     if len(occurrences) > MAX_SERIES:
         raise errors.InvalidSession(
             _("A series has at most %(most)d sessions.") % {"most": MAX_SERIES}
         )
     published = []
     with transaction.atomic():
-        for start in occurrences:
+        for first, last in occurrences:
             try:
-                published.append(
-                    publish_session(
-                        starts_at=timezone.make_aware(start, zone),
-                        ends_at=timezone.make_aware(start + wall_length, zone),
-                        **session,
-                    )
-                )
+                published.append(publish_session(starts_at=first, ends_at=last, **session))
             except errors.BookingError as exc:
                 if len(occurrences) > 1:
-                    exc.detail = f"{formats.date_format(start, 'DATE_FORMAT')}: {exc.detail}"
+                    exc.detail = f"{formats.date_format(first, 'DATE_FORMAT')}: {exc.detail}"
                 raise
     return published
 
@@ -324,27 +329,36 @@ def cancel_session(
         for booking in bookings:
             booking.status = Status.CANCELLED
             booking.save(update_fields=["status", "updated_at"])
-            _record(
-                Event.Kind.CANCELLED, booking, channel, actor, kick=False, session_cancelled=True
-            )
+            _record(Event.Kind.CANCELLED, booking, channel, actor, session_cancelled=True)
         withdrawn = list(
             WaitlistEntry.objects.select_for_update()
             .filter(offered_slot__session=session, status=WaitlistEntry.Status.OFFERED)
             .order_by("pk")
         )
         for entry in withdrawn:
-            Event.objects.create(
-                kind=Event.Kind.WAITLIST_EXPIRED,
-                waitlist_entry=entry,
-                channel=entry.channel,
-                data={"slot": entry.offered_slot_id, "session_cancelled": True},
+            _record_entry(
+                Event.Kind.WAITLIST_EXPIRED,
+                entry,
+                slot=entry.offered_slot_id,
+                session_cancelled=True,
             )
             entry.status = WaitlistEntry.Status.WAITING
             entry.offered_slot = None
             entry.offer_expires_at = None
             entry.save(update_fields=["status", "offered_slot", "offer_expires_at"])
-        Slot.objects.filter(session=session).update(taken=0)
-        _notify_on_commit()  # once for all of them
+        # What still counts: bookings already served (check-in opens before the start).
+        Slot.objects.filter(session=session).update(
+            taken=Coalesce(
+                Subquery(
+                    Booking.objects.filter(slot=OuterRef("pk"))
+                    .exclude(status=Status.CANCELLED)
+                    .values("slot")
+                    .annotate(n=Count("pk"))
+                    .values("n")
+                ),
+                0,
+            )
+        )
         _audit(actor, "cancel_session", session, {"reason": reason, "bookings": len(bookings)})
     return bookings
 
@@ -440,7 +454,15 @@ def book(
         slot = _lock_slots([slot.pk])[0]
         _check_bookable(slot, channel, booked_by, now)
         _check_no_overlap(visitor, slot)
-        _take_place(slot, language)
+        # A place this visitor already holds from the waiting list becomes the booking, rather
+        # than the visitor taking a second place beside it.
+        own_hold = (
+            WaitlistEntry.objects.select_for_update()
+            .filter(visitor=visitor, offered_slot=slot, status=WaitlistEntry.Status.OFFERED)
+            .first()
+        )
+        if own_hold is None:
+            _take_place(slot, language)
         booking = _create_booking(
             slot=slot,
             visitor=visitor,
@@ -452,6 +474,9 @@ def book(
             idempotency_key=idempotency_key,
             fingerprint=fingerprint,
         )
+        if own_hold is not None:
+            own_hold.status, own_hold.booking = WaitlistEntry.Status.ACCEPTED, booking
+            own_hold.save(update_fields=["status", "booking"])
         _record(Event.Kind.BOOKED, booking, channel, booked_by)
         _audit(booked_by, "book", booking, {"channel": channel})
     return booking
@@ -474,7 +499,7 @@ def cancel(
         slot = booking.slot
         booking.status = Status.CANCELLED
         booking.save(update_fields=["status", "updated_at"])
-        Slot.objects.filter(pk=slot.pk).update(taken=F("taken") - 1)
+        _give_back_place(slot)
         _record(Event.Kind.CANCELLED, booking, channel, actor)
         _audit(actor, "cancel", booking, {"channel": channel})
         _offer_freed_place(slot, now)
@@ -500,13 +525,15 @@ def reschedule(
             raise errors.InvalidTransition(_("Only a booking that is not checked in can be moved."))
         _check_changeable_by(booking, actor, now)
         old_slot = booking.slot
-        new_slot = Slot.objects.select_related("session__service").get(pk=new_slot.pk)
+        new_slot = Slot.objects.select_related("session__service", "session__location").get(
+            pk=new_slot.pk
+        )
         if new_slot.session.service_id != old_slot.session.service_id:
             raise errors.InvalidRequest(_("A booking can only move within the same service."))
         _check_bookable(new_slot, channel, actor, now)
         _check_no_overlap(booking.visitor, new_slot, ignore=booking)
         _take_place(new_slot, booking.language)
-        Slot.objects.filter(pk=old_slot.pk).update(taken=F("taken") - 1)
+        _give_back_place(old_slot)
         booking.slot = new_slot
         booking.starts_at, booking.ends_at = new_slot.starts_at, new_slot.ends_at
         booking.interpreter_status = _interpreter_status(
@@ -584,7 +611,7 @@ def set_interpreter_status(
             return booking  # a repeated click changes nothing and sends nothing
         booking.interpreter_status = status
         booking.save(update_fields=["interpreter_status", "updated_at"])
-        _record(Event.Kind.INTERPRETER_CHANGED, booking, channel, actor)
+        _record(Event.Kind.INTERPRETER_CHANGED, booking, channel, actor, interpreter=status)
         _audit(actor, "set_interpreter_status", booking, {"status": status})
     return booking
 
@@ -668,8 +695,13 @@ def accept_offer(
     return booking
 
 
-def leave_waitlist(entry: WaitlistEntry, *, actor: AbstractBaseUser | None = None) -> None:
-    now = timezone.now()
+def leave_waitlist(
+    entry: WaitlistEntry,
+    *,
+    actor: AbstractBaseUser | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    now = now or timezone.now()
     with transaction.atomic():
         entry, slot = _lock_entry(entry)
         if entry.status not in (WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED):
@@ -688,21 +720,18 @@ def expire_waitlist_offers(now: dt.datetime | None = None) -> int:
     for entry in WaitlistEntry.objects.filter(
         status=WaitlistEntry.Status.OFFERED, offer_expires_at__lte=now
     ):
-        with transaction.atomic():
-            entry, slot = _lock_entry(entry)
-            if entry.status != WaitlistEntry.Status.OFFERED or slot is None:
-                continue  # accepted, left or withdrawn meanwhile
-            entry.status = WaitlistEntry.Status.EXPIRED
-            entry.save(update_fields=["status"])
-            Event.objects.create(
-                kind=Event.Kind.WAITLIST_EXPIRED,
-                waitlist_entry=entry,
-                channel=entry.channel,
-                data={"slot": slot.pk},
-            )
-            _notify_on_commit()
-            _release_hold(slot, now)
-            expired += 1
+        try:
+            with transaction.atomic():
+                entry, slot = _lock_entry(entry)
+                if entry.status != WaitlistEntry.Status.OFFERED or slot is None:
+                    continue  # accepted, left or withdrawn meanwhile
+                entry.status = WaitlistEntry.Status.EXPIRED
+                entry.save(update_fields=["status"])
+                _record_entry(Event.Kind.WAITLIST_EXPIRED, entry, slot=slot.pk)
+                _release_hold(slot, now)
+                expired += 1
+        except errors.BookingError:  # one entry that cannot be expired must not stop the rest
+            logger.exception("waiting-list entry %s could not be expired", entry.pk)
     return expired
 
 
@@ -756,11 +785,11 @@ def _lock_entry(entry: WaitlistEntry) -> tuple[WaitlistEntry, Slot | None]:
         if locked.offered_slot_id == held:  # not moved on while we waited for the slot
             holds = slot if locked.status == WaitlistEntry.Status.OFFERED else None
             return locked, holds
-    raise errors.OfferExpired()
+    raise errors.WaitlistEntryClosed()
 
 
 def _release_hold(slot: Slot, now: dt.datetime) -> None:
-    Slot.objects.filter(pk=slot.pk).update(taken=F("taken") - 1)
+    _give_back_place(slot)
     _offer_freed_place(slot, now)
 
 
@@ -786,7 +815,7 @@ def _check_bookable(
         raise errors.ChannelNotAllowed()
     # A visitor who walks in during a walk-in hour is booked at the desk while it runs.
     walking_in = (
-        session.kind == Session.Kind.WALK_IN and channel == Channel.COUNTER and actor is not None
+        session.kind == Session.Kind.WALK_IN and channel == Channel.COUNTER and _is_staff(actor)
     )
     if slot.starts_at <= now and not (walking_in and now < slot.ends_at):
         raise errors.TooLate()
@@ -802,7 +831,7 @@ def _check_changeable_by(
     if now >= booking.starts_at:
         raise errors.TooLate(_("This booking has already started."))
     cutoff = booking.starts_at - dt.timedelta(hours=settings.CANCEL_CUTOFF_HOURS)
-    if actor is None and now >= cutoff:
+    if not _is_staff(actor) and now >= cutoff:
         raise errors.TooLateToCancel()
 
 
@@ -823,10 +852,20 @@ def _take_place(slot: Slot, language: Language) -> None:
     """Take one place in a locked slot, or refuse."""
     if _language_is_full(slot, language):
         raise errors.LanguageFull()
-    # Compare-and-set: with the lock this cannot fail for a reason we did not see, and the
-    # check constraint on `taken` would refuse an overbooking even if the lock were missing.
-    if not Slot.objects.filter(pk=slot.pk, taken__lt=F("capacity")).update(taken=F("taken") + 1):
+    if not _claim_place(slot):
         raise errors.SlotFull()
+
+
+def _claim_place(slot: Slot) -> bool:
+    # Compare-and-set: with the slot's lock this cannot fail for a reason we did not see, and
+    # the check constraint on `taken` would refuse an overbooking even if the lock were missing.
+    return bool(
+        Slot.objects.filter(pk=slot.pk, taken__lt=F("capacity")).update(taken=F("taken") + 1)
+    )
+
+
+def _give_back_place(slot: Slot) -> None:
+    Slot.objects.filter(pk=slot.pk).update(taken=F("taken") - 1)
 
 
 def _create_booking(
@@ -861,14 +900,16 @@ def _create_booking(
                     request_fingerprint=fingerprint,
                 )
         except IntegrityError as exc:
-            message = str(exc)
+            message = _constraint_of(exc)
             if "booking_no_overlap" in message:
                 raise errors.AlreadyBooked() from exc
             if "idempotency_key" in message:
                 raise errors.IdempotencyKeyReused(_("This Idempotency-Key is being used.")) from exc
             if "reference" not in message:
                 raise
-    raise RuntimeError("Could not find a free booking reference; raise BOOKING_REFERENCE_DIGITS.")
+    # Twenty clashes in a row: nearly every reference is in use. Staff must widen them.
+    logger.error("No free booking reference; raise BOOKING_REFERENCE_DIGITS.")
+    raise errors.BookingError(_("No booking number is free; please try again later."))
 
 
 def _set_status(
@@ -913,24 +954,25 @@ def _offer_freed_place(slot: Slot, now: dt.datetime) -> WaitlistEntry | None:
         .order_by("created_at", "pk")
     )
     for entry in waiting[:50]:
+        try:  # only offer what the visitor could then take
+            _check_bookable(slot, entry.channel, None, now)
+        except errors.BookingError:
+            continue
         if _language_is_full(slot, entry.language):
             continue
-        if not Slot.objects.filter(pk=slot.pk, taken__lt=F("capacity")).update(
-            taken=F("taken") + 1
-        ):
+        if not _claim_place(slot):
             return None
         hold = dt.timedelta(minutes=settings.WAITLIST_HOLD_MINUTES)
         entry.status = WaitlistEntry.Status.OFFERED
         entry.offered_slot = slot
         entry.offer_expires_at = min(now + hold, slot.starts_at)
         entry.save(update_fields=["status", "offered_slot", "offer_expires_at"])
-        Event.objects.create(
-            kind=Event.Kind.WAITLIST_OFFER,
-            waitlist_entry=entry,
-            channel=entry.channel,
-            data={"slot": slot.pk, "expires_at": entry.offer_expires_at.isoformat()},
+        _record_entry(
+            Event.Kind.WAITLIST_OFFER,
+            entry,
+            slot=slot.pk,
+            expires_at=entry.offer_expires_at.isoformat(),
         )
-        _notify_on_commit()
         return entry
     return None
 
@@ -982,8 +1024,6 @@ def _record(
     booking: Booking,
     channel: str,
     actor: AbstractBaseUser | None,
-    *,
-    kick: bool = True,
     **data: object,
 ) -> Event:
     event = Event.objects.create(
@@ -993,8 +1033,15 @@ def _record(
         actor=actor if _is_staff(actor) else None,
         data={"slot": booking.slot_id, **data},
     )
-    if kick:
-        _notify_on_commit()
+    _notify_on_commit()
+    return event
+
+
+def _record_entry(kind: str, entry: WaitlistEntry, **data: object) -> Event:
+    event = Event.objects.create(
+        kind=kind, waitlist_entry=entry, channel=entry.channel, data=data
+    )
+    _notify_on_commit()
     return event
 
 
@@ -1018,6 +1065,12 @@ def _audit(actor: AbstractBaseUser | None, action: str, obj: object, detail: dic
 
 def _is_staff(actor: AbstractBaseUser | None) -> bool:
     return actor is not None and actor.is_authenticated
+
+
+def _constraint_of(exc: IntegrityError) -> str:
+    """The name of the constraint that refused a row (PostgreSQL says it; SQLite only in words)."""
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) or str(exc)
 
 
 def _first_message(exc: ValidationError) -> str:

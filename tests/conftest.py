@@ -14,6 +14,7 @@ import time_machine
 from celery._state import _set_task_join_will_block
 from django.contrib.auth.models import Group, User
 
+import notifications.tasks
 from interpreters.models import Language
 from notifications.gateways import MemoryGateway
 from scheduler import roles, services
@@ -49,6 +50,7 @@ def celery_join_flag():
     # without a lock and can leave it set; a later test's `result.get()` would then refuse.
     yield
     _set_task_join_will_block(False)
+    notifications.tasks._broker_down_until = 0.0  # a broker "down" in one test is not in the next
 
 
 @pytest.fixture(autouse=True)

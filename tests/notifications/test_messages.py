@@ -302,3 +302,19 @@ def test_a_visitor_waiting_to_hear_about_an_interpreter_is_told(
         line,
         f"Your number: {booking.reference}",
     ]
+
+
+def test_each_interpreter_message_says_what_was_true_when_it_was_written(
+    appointments, yonas, sam, sms_outbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = services.book(slot=appointments.slots.first(), visitor=yonas,
+                                channel=Channel.SMS)
+    # Confirmed, then the interpreter falls ill: both changes reach the relay together.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.set_interpreter_status(booking, status="confirmed", actor=sam)
+        services.set_interpreter_status(booking, status="unavailable", actor=sam)
+
+    confirmed, unavailable = (sms.body.splitlines()[2] for sms in sms_outbox[1:])
+    assert confirmed == "An interpreter for your language will be there."
+    assert unavailable == "There will be NO interpreter. You may bring someone who translates."

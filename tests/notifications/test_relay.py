@@ -45,6 +45,24 @@ class RejectingGateway(Gateway):
         raise GatewayError("21211: 'To' is not a valid phone number", permanent=True)
 
 
+class SlowGateway(Gateway):
+    """A provider so slow that after the first message of a batch the claim on the rest has run
+    out, and while the second is being sent another relay (the beat sweep) takes over the rest."""
+
+    frozen_time = None
+    sends = 0
+
+    def send(self, to: str, body: str) -> str:
+        SlowGateway.sends += 1
+        if SlowGateway.sends == 1:
+            SlowGateway.frozen_time.shift(
+                dt.timedelta(seconds=django_settings.OUTBOX_CLAIM_TIMEOUT_SECONDS + 1)
+            )
+        elif SlowGateway.sends == 2:
+            relay.relay_outbox()  # the other relay, while this send is still going on
+        return MemoryGateway().send(to, body)
+
+
 @pytest.fixture
 def flaky_gateway(settings):
     settings.SMS_GATEWAY = f"{__name__}.FlakyGateway"
@@ -146,6 +164,24 @@ def test_a_booking_made_while_the_broker_is_down_stands_and_the_sweep_sends_it_o
     assert len(sms_outbox) == 1
     assert booking.reference in sms_outbox[0].body
     assert OutboundMessage.objects.get().status == "sent"
+
+
+def test_a_message_taken_over_by_another_relay_during_a_slow_batch_is_sent_once(
+    appointments, languages, sms_outbox, settings, frozen_time, django_capture_on_commit_callbacks
+):
+    settings.SMS_GATEWAY = f"{__name__}.SlowGateway"
+    SlowGateway.frozen_time, SlowGateway.sends = frozen_time, 0
+    # Booked without running the kick, so that one relay finds all three messages at once.
+    with django_capture_on_commit_callbacks(execute=False):
+        for i, slot in enumerate(appointments.slots.order_by("starts_at")[:3]):
+            visitor = Visitor.objects.create(phone=f"+3161234500{i}", language=languages["en"])
+            services.book(slot=slot, visitor=visitor, channel=Channel.SMS)
+
+    relay.relay_outbox()
+
+    # The first relay sent the first two; the one that took over sent the third, once.
+    assert [sms.to for sms in sms_outbox] == ["+31612345000", "+31612345002", "+31612345001"]
+    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {"sent"}
 
 
 # --- when the provider fails -----------------------------------------------------------------

@@ -642,3 +642,33 @@ def test_the_interpreter_status_is_only_settled_for_an_active_booking_that_needs
 
     with pytest.raises(refusal):
         services.set_interpreter_status(booking, status=status, actor=sam)
+
+
+def test_cancelling_a_session_keeps_counting_a_visitor_already_served(walk_in, amina, yonas,
+                                                                     sam, olga, frozen_time):
+    slot = walk_in.slots.get()
+    early = services.book(slot=slot, visitor=amina, channel=Channel.SMS)
+    services.book(slot=slot, visitor=yonas, channel=Channel.SMS)
+    frozen_time.move_to(at(1, 11, 30))
+    services.check_in(early, actor=sam)
+    services.mark_served(early, actor=sam)  # helped before the hour began
+
+    services.cancel_session(walk_in, actor=olga)
+
+    assert Slot.objects.get(pk=slot.pk).taken == 1
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "DTSTART:20300101T120000Z\nRRULE:FREQ=WEEKLY;COUNT=2",
+        "FREQ=WEEKLY;UNTIL=20200101",
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30;COUNT=2",
+    ],
+)
+def test_a_repeat_rule_with_its_own_start_or_without_dates_is_refused(rule, intake, town_hall):
+    with pytest.raises(errors.InvalidSession):
+        services.publish_series(
+            rule=rule, service=intake, location=town_hall, kind=Session.Kind.APPOINTMENTS,
+            starts_at=at(1, 9), ends_at=at(1, 10),
+        )

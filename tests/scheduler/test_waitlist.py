@@ -207,3 +207,28 @@ def test_cancelling_a_session_tells_the_visitor_whose_held_place_is_gone(full_sl
     withdrawn = Event.objects.get(kind=Event.Kind.WAITLIST_EXPIRED, waitlist_entry=entry)
     assert withdrawn.data == {"slot": full_slot.pk, "session_cancelled": True}
     assert Slot.objects.get(pk=full_slot.pk).taken == 0
+
+
+def test_booking_the_place_held_for_you_takes_over_the_hold(full_slot, intake, amina, sam):
+    entry = wait(amina, intake)
+    services.cancel(full_slot.bookings.get(), channel=Channel.SMS)
+
+    # Amina phones the counter instead of answering the offer.
+    booking = services.book(slot=full_slot, visitor=amina, channel=Channel.COUNTER,
+                            booked_by=sam)
+
+    entry.refresh_from_db()
+    assert (entry.status, entry.booking) == (WaitlistEntry.Status.ACCEPTED, booking)
+    assert Slot.objects.get(pk=full_slot.pk).taken == 1
+
+
+def test_no_place_is_offered_for_a_service_that_has_closed(full_slot, intake, amina):
+    entry = wait(amina, intake)
+    intake.is_active = False
+    intake.save()
+
+    services.cancel(full_slot.bookings.get(), channel=Channel.SMS)
+
+    entry.refresh_from_db()
+    assert entry.status == WaitlistEntry.Status.WAITING
+    assert not Event.objects.filter(kind=Event.Kind.WAITLIST_OFFER).exists()
