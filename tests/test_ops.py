@@ -382,3 +382,25 @@ def test_ci_runs_lint_migrations_check_and_the_full_suite_on_the_real_servers():
     # The opt-out is for laptops; CI must never take it.
     assert not re.search(r"SPREEKUUR_TEST_SQLITE=1|export SPREEKUUR_TEST_SQLITE", script)
 
+
+
+def test_without_a_secret_key_production_refuses_to_sign_but_commands_still_run():
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": "sqlite:///:memory:",
+        "REDIS_URL": "",
+    }
+    check = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        env=env, cwd=ROOT, capture_output=True, text=True,
+    )
+    signing = subprocess.run(
+        [sys.executable, "-c", "import django; from django.conf import settings; "
+         "django.setup(); settings.SECRET_KEY"],
+        env=env, cwd=ROOT, capture_output=True, text=True,
+    )
+
+    assert check.returncode == 0, check.stderr
+    assert signing.returncode != 0
+    assert "The SECRET_KEY setting must not be empty" in signing.stderr
