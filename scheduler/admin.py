@@ -290,7 +290,7 @@ class SessionAdmin(admin.ModelAdmin):
     search_fields = ["service__name", "location__name", "room__name", "notes"]
     ordering = ["starts_at"]
     filter_horizontal = ["hosts"]
-    actions = ["cancel_sessions"]
+    actions = ["cancel_sessions", "unpublish_sessions", "republish_sessions"]
 
     add_fieldsets = [
         (None, {"fields": ["service", "kind", ("location", "room")]}),
@@ -399,6 +399,33 @@ class SessionAdmin(admin.ModelAdmin):
             totals = obj.slots.aggregate(taken=Sum("taken"), capacity=Sum("capacity"))
             taken, capacity = totals["taken"], totals["capacity"]
         return f"{taken or 0} / {capacity or 0}"
+
+    @admin.action(
+        description="Unpublish selected sessions (no new bookings; booked visitors keep theirs)",
+        permissions=["change"],
+    )
+    def unpublish_sessions(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
+        _run_door(
+            self,
+            request,
+            queryset,
+            lambda session: services.set_session_published(
+                session, published=False, actor=request.user
+            ),
+            "session(s) unpublished",
+        )
+
+    @admin.action(description="Publish selected sessions again", permissions=["change"])
+    def republish_sessions(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
+        _run_door(
+            self,
+            request,
+            queryset,
+            lambda session: services.set_session_published(
+                session, published=True, actor=request.user
+            ),
+            "session(s) published",
+        )
 
     @admin.action(description="Cancel selected sessions (booked visitors are told)",
                   permissions=["change"])

@@ -299,6 +299,23 @@ def publish_series(
     return published
 
 
+def set_session_published(
+    session: Session, *, published: bool, actor: AbstractBaseUser | None
+) -> Session:
+    """Take a session off the booking channels, or put it back. Bookings already made stand:
+    unpublishing only stops new ones (to call them off, cancel the session)."""
+    with transaction.atomic():
+        session = Session.objects.select_for_update().get(pk=session.pk)
+        if session.status == Session.Status.CANCELLED:
+            raise errors.SessionCancelled()
+        status = Session.Status.PUBLISHED if published else Session.Status.UNPUBLISHED
+        if session.status != status:
+            session.status = status
+            session.save(update_fields=["status"])
+            _audit(actor, "publish" if published else "unpublish", session, {})
+    return session
+
+
 def cancel_session(
     session: Session,
     *,

@@ -147,7 +147,13 @@ class SessionViewSet(
 ):
     serializer_class = s.SessionSerializer
     lookup_value_regex = r"\d+"
-    required_roles = {"default": ANY_STAFF, "create": PUBLISHING, "cancel": PUBLISHING}
+    required_roles = {
+        "default": ANY_STAFF,
+        "create": PUBLISHING,
+        "cancel": PUBLISHING,
+        "publish": PUBLISHING,
+        "unpublish": PUBLISHING,
+    }
 
     def get_queryset(self) -> QuerySet[Session]:
         return Session.objects.select_related("service").prefetch_related(
@@ -200,6 +206,30 @@ class SessionViewSet(
             "cancelled_bookings": [booking.reference for booking in cancelled],
         }
         return Response(s.CancelledSessionSerializer(body).data)
+
+    @extend_schema(
+        summary="Take a session off the booking channels; bookings made stand (service owner)",
+        request=None,
+        responses={200: s.SessionSerializer, **refusals(404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def unpublish(self, request: Request, pk: str) -> Response:
+        return self._publish(request, published=False)
+
+    @extend_schema(
+        summary="Put an unpublished session back on the booking channels (service owner)",
+        request=None,
+        responses={200: s.SessionSerializer, **refusals(404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str) -> Response:
+        return self._publish(request, published=True)
+
+    def _publish(self, request: Request, *, published: bool) -> Response:
+        session = services.set_session_published(
+            self.get_object(), published=published, actor=request.user
+        )
+        return Response(s.SessionSerializer(self.get_queryset().get(pk=session.pk)).data)
 
 
 @extend_schema_view(

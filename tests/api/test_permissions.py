@@ -86,6 +86,12 @@ CALLS = [
         lambda w: f"/api/v1/sessions/{w.appointments.pk}/cancel/",
         {OWNER},
     ),
+    Call(
+        "unpublish a session",
+        "post",
+        lambda w: f"/api/v1/sessions/{w.appointments.pk}/unpublish/",
+        {OWNER},
+    ),
     Call("search visitors", "get", lambda w: "/api/v1/visitors/?phone=0612345678", {COUNTER}),
     Call("read a visitor", "get", lambda w: f"/api/v1/visitors/{w.amina.pk}/", {COUNTER}),
     Call(

@@ -202,3 +202,11 @@ def test_cancelling_a_cancelled_session_again_is_refused(as_olga, appointments):
     )
     assert snapshot() == before
     assert Session.objects.get().status == "cancelled"
+
+
+def test_olga_unpublishes_a_session_and_publishes_it_again(as_olga, client_for, sam, walk_in):
+    url = f"/api/v1/sessions/{walk_in.pk}/"
+
+    assert as_olga.post(url + "unpublish/").json()["status"] == "unpublished"
+    assert client_for(sam).post(url + "publish/").status_code == 403
+    assert as_olga.post(url + "publish/").json()["status"] == "published"

@@ -596,3 +596,12 @@ def test_a_visitor_changed_in_the_admin_is_updated_through_the_door(sam, amina, 
     assert (amina.name, amina.second_language.code) == ("Amina H.", "nl")
     audit = AuditEntry.objects.get(action="update_visitor", actor=sam)
     assert audit.detail["fields"] == ["name", "second_language"]
+
+
+def test_olga_unpublishes_a_session_from_the_admin_list(olga, walk_in):
+    staff_client(olga).post(
+        reverse("admin:scheduler_session_changelist"),
+        {"action": "unpublish_sessions", "_selected_action": [walk_in.pk]},
+    )
+
+    assert Session.objects.get(pk=walk_in.pk).status == Session.Status.UNPUBLISHED

@@ -672,3 +672,28 @@ def test_a_repeat_rule_with_its_own_start_or_without_dates_is_refused(rule, inta
             rule=rule, service=intake, location=town_hall, kind=Session.Kind.APPOINTMENTS,
             starts_at=at(1, 9), ends_at=at(1, 10),
         )
+
+
+def test_an_unpublished_session_takes_no_new_bookings_but_keeps_its_old_ones(
+    appointments, intake, amina, yonas, olga, languages
+):
+    kept = services.book(slot=first_slot(appointments), visitor=amina, channel=Channel.SMS)
+
+    services.set_session_published(appointments, published=False, actor=olga)
+
+    with pytest.raises(errors.SessionNotPublished):
+        services.book(slot=appointments.slots.order_by("starts_at")[1], visitor=yonas,
+                      channel=Channel.SMS)
+    assert services.find_options(service=intake, language=languages["ar"]) == []
+    assert Booking.objects.get(pk=kept.pk).status == "booked"
+
+    services.set_session_published(appointments, published=True, actor=olga)
+    assert len(services.find_options(service=intake, language=languages["ar"])) == 3
+    assert AuditEntry.objects.filter(actor=olga, action__in=["unpublish", "publish"]).count() == 2
+
+
+def test_a_cancelled_session_cannot_be_published_again(walk_in, olga):
+    services.cancel_session(walk_in, actor=olga)
+
+    with pytest.raises(errors.SessionCancelled):
+        services.set_session_published(walk_in, published=True, actor=olga)
