@@ -478,10 +478,12 @@ def book(
             .filter(visitor=visitor, offered_slot=slot, status=WaitlistEntry.Status.OFFERED)
             .first()
         )
+        offer = _offer(slot.session_id, language)
         if own_hold is None:
-            _take_place(slot, language)
+            _take_place(slot, language, offer)
         booking = _create_booking(
             slot=slot,
+            offer=offer,
             visitor=visitor,
             language=language,
             interpreter_needed=_interpreter_needed(language, interpreter_needed),
@@ -549,13 +551,12 @@ def reschedule(
             raise errors.InvalidRequest(_("A booking can only move within the same service."))
         _check_bookable(new_slot, channel, actor, now)
         _check_no_overlap(booking.visitor, new_slot, ignore=booking)
-        _take_place(new_slot, booking.language)
+        offer = _offer(new_slot.session_id, booking.language)
+        _take_place(new_slot, booking.language, offer)
         _give_back_place(old_slot)
         booking.slot = new_slot
         booking.starts_at, booking.ends_at = new_slot.starts_at, new_slot.ends_at
-        booking.interpreter_status = _interpreter_status(
-            booking.interpreter_needed, _offer(new_slot.session_id, booking.language)
-        )
+        booking.interpreter_status = _interpreter_status(booking.interpreter_needed, offer)
         booking.save()
         _record(Event.Kind.RESCHEDULED, booking, channel, actor, previous_slot=old_slot.pk)
         _audit(actor, "reschedule", booking, {"from_slot": old_slot.pk, "to_slot": new_slot.pk})
@@ -697,6 +698,7 @@ def accept_offer(
         # takes it over.
         booking = _create_booking(
             slot=slot,
+            offer=_offer(slot.session_id, entry.language),
             visitor=entry.visitor,
             language=entry.language,
             interpreter_needed=_interpreter_needed(entry.language, None),
@@ -865,9 +867,10 @@ def _check_no_overlap(visitor: Visitor, slot: Slot, ignore: Booking | None = Non
         raise errors.AlreadyBooked()
 
 
-def _take_place(slot: Slot, language: Language) -> None:
-    """Take one place in a locked slot, or refuse."""
-    if _language_is_full(slot, language):
+def _take_place(slot: Slot, language: Language, offer: SessionLanguage | None) -> None:
+    """Take one place in a locked slot, or refuse. `offer` is the session's offer of `language`,
+    if any (it may cap that language's places)."""
+    if _language_is_full(slot, language, offer):
         raise errors.LanguageFull()
     if not _claim_place(slot):
         raise errors.SlotFull()
@@ -888,6 +891,7 @@ def _give_back_place(slot: Slot) -> None:
 def _create_booking(
     *,
     slot: Slot,
+    offer: SessionLanguage | None,
     visitor: Visitor,
     language: Language,
     interpreter_needed: bool,
@@ -897,7 +901,7 @@ def _create_booking(
     idempotency_key: str | None = None,
     fingerprint: str = "",
 ) -> Booking:
-    status = _interpreter_status(interpreter_needed, _offer(slot.session_id, language))
+    status = _interpreter_status(interpreter_needed, offer)
     for _attempt in range(20):
         try:
             with transaction.atomic():  # a savepoint: a clashing reference is retried
@@ -975,7 +979,7 @@ def _offer_freed_place(slot: Slot, now: dt.datetime) -> WaitlistEntry | None:
             _check_bookable(slot, entry.channel, None, now)
         except errors.BookingError:
             continue
-        if _language_is_full(slot, entry.language):
+        if _language_is_full(slot, entry.language, _offer(slot.session_id, entry.language)):
             continue
         if not _claim_place(slot):
             return None
@@ -994,8 +998,7 @@ def _offer_freed_place(slot: Slot, now: dt.datetime) -> WaitlistEntry | None:
     return None
 
 
-def _language_is_full(slot: Slot, language: Language) -> bool:
-    offer = _offer(slot.session_id, language)
+def _language_is_full(slot: Slot, language: Language, offer: SessionLanguage | None) -> bool:
     if offer is None or offer.places is None:
         return False
     return _language_taken([slot.pk], language).get(slot.pk, 0) >= offer.places
