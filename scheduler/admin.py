@@ -110,6 +110,20 @@ def _run_door(
         )
 
 
+def door_action(
+    name: str, description: str, verb: Callable[[Any, Any], object], done: str
+) -> Callable[[admin.ModelAdmin, HttpRequest, QuerySet], None]:
+    """An admin action that calls `verb(object, staff_user)` for each selected object through
+    `_run_door`, so a refusal is a message, never an error page."""
+
+    @admin.action(description=description, permissions=["change"])
+    def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+        _run_door(modeladmin, request, queryset, lambda obj: verb(obj, request.user), done)
+
+    action.__name__ = name  # the action's key in the admin's form and in tests
+    return action
+
+
 # --- places ----------------------------------------------------------------------------------
 
 
@@ -290,7 +304,25 @@ class SessionAdmin(admin.ModelAdmin):
     search_fields = ["service__name", "location__name", "room__name", "notes"]
     ordering = ["starts_at"]
     filter_horizontal = ["hosts"]
-    actions = ["cancel_sessions", "unpublish_sessions", "republish_sessions"]
+    actions = [
+        "cancel_sessions",
+        door_action(
+            "unpublish_sessions",
+            "Unpublish selected sessions (no new bookings; booked visitors keep theirs)",
+            lambda session, user: services.set_session_published(
+                session, published=False, actor=user
+            ),
+            "session(s) unpublished",
+        ),
+        door_action(
+            "republish_sessions",
+            "Publish selected sessions again",
+            lambda session, user: services.set_session_published(
+                session, published=True, actor=user
+            ),
+            "session(s) published",
+        ),
+    ]
 
     add_fieldsets = [
         (None, {"fields": ["service", "kind", ("location", "room")]}),
@@ -399,33 +431,6 @@ class SessionAdmin(admin.ModelAdmin):
             totals = obj.slots.aggregate(taken=Sum("taken"), capacity=Sum("capacity"))
             taken, capacity = totals["taken"], totals["capacity"]
         return f"{taken or 0} / {capacity or 0}"
-
-    @admin.action(
-        description="Unpublish selected sessions (no new bookings; booked visitors keep theirs)",
-        permissions=["change"],
-    )
-    def unpublish_sessions(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
-        _run_door(
-            self,
-            request,
-            queryset,
-            lambda session: services.set_session_published(
-                session, published=False, actor=request.user
-            ),
-            "session(s) unpublished",
-        )
-
-    @admin.action(description="Publish selected sessions again", permissions=["change"])
-    def republish_sessions(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
-        _run_door(
-            self,
-            request,
-            queryset,
-            lambda session: services.set_session_published(
-                session, published=True, actor=request.user
-            ),
-            "session(s) published",
-        )
 
     @admin.action(description="Cancel selected sessions (booked visitors are told)",
                   permissions=["change"])
@@ -650,12 +655,46 @@ class BookingAdmin(RecordsLooksMixin, ViewOnlyDetailMixin, admin.ModelAdmin):
     search_help_text = "Reference (six digits) or the visitor's name."
     ordering = ["starts_at"]
     actions = [
-        "check_in",
-        "mark_no_show",
-        "mark_served",
-        "cancel_bookings",
-        "interpreter_confirmed",
-        "interpreter_unavailable",
+        door_action(
+            "check_in",
+            "Check in selected bookings",
+            lambda b, user: services.check_in(b, actor=user, channel=Channel.COUNTER),
+            "booking(s) checked in",
+        ),
+        door_action(
+            "mark_no_show",
+            "Mark selected bookings as no-show",
+            lambda b, user: services.mark_no_show(b, actor=user, channel=Channel.COUNTER),
+            "booking(s) marked as no-show",
+        ),
+        door_action(
+            "mark_served",
+            "Mark selected bookings as served",
+            lambda b, user: services.mark_served(b, actor=user, channel=Channel.COUNTER),
+            "booking(s) marked as served",
+        ),
+        door_action(
+            "cancel_bookings",
+            "Cancel selected bookings (visitors are told)",
+            lambda b, user: services.cancel(b, channel=Channel.COUNTER, actor=user),
+            "booking(s) cancelled",
+        ),
+        door_action(
+            "interpreter_confirmed",
+            "An interpreter will be there (visitors are told)",
+            lambda b, user: services.set_interpreter_status(
+                b, status=Booking.InterpreterStatus.CONFIRMED, actor=user
+            ),
+            "booking(s) updated",
+        ),
+        door_action(
+            "interpreter_unavailable",
+            "No interpreter available (visitors are told)",
+            lambda b, user: services.set_interpreter_status(
+                b, status=Booking.InterpreterStatus.UNAVAILABLE, actor=user
+            ),
+            "booking(s) updated",
+        ),
     ]
     fields = [
         "reference",
@@ -686,71 +725,6 @@ class BookingAdmin(RecordsLooksMixin, ViewOnlyDetailMixin, admin.ModelAdmin):
     @admin.display(ordering="slot__session__location__name")
     def location(self, obj: Booking) -> Location:
         return obj.slot.session.location
-
-    @admin.action(description="Check in selected bookings", permissions=["change"])
-    def check_in(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
-        _run_door(
-            self,
-            request,
-            queryset,
-            lambda b: services.check_in(b, actor=request.user, channel=Channel.COUNTER),
-            "booking(s) checked in",
-        )
-
-    @admin.action(
-        description="An interpreter will be there (visitors are told)", permissions=["change"]
-    )
-    def interpreter_confirmed(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
-        self._settle_interpreter(request, queryset, Booking.InterpreterStatus.CONFIRMED)
-
-    @admin.action(
-        description="No interpreter available (visitors are told)", permissions=["change"]
-    )
-    def interpreter_unavailable(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
-        self._settle_interpreter(request, queryset, Booking.InterpreterStatus.UNAVAILABLE)
-
-    def _settle_interpreter(
-        self, request: HttpRequest, queryset: QuerySet[Booking], status: str
-    ) -> None:
-        _run_door(
-            self,
-            request,
-            queryset,
-            lambda b: services.set_interpreter_status(b, status=status, actor=request.user),
-            "booking(s) updated",
-        )
-
-    @admin.action(description="Mark selected bookings as no-show", permissions=["change"])
-    def mark_no_show(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
-        _run_door(
-            self,
-            request,
-            queryset,
-            lambda b: services.mark_no_show(b, actor=request.user, channel=Channel.COUNTER),
-            "booking(s) marked as no-show",
-        )
-
-    @admin.action(description="Mark selected bookings as served", permissions=["change"])
-    def mark_served(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
-        _run_door(
-            self,
-            request,
-            queryset,
-            lambda b: services.mark_served(b, actor=request.user, channel=Channel.COUNTER),
-            "booking(s) marked as served",
-        )
-
-    @admin.action(
-        description="Cancel selected bookings (visitors are told)", permissions=["change"]
-    )
-    def cancel_bookings(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
-        _run_door(
-            self,
-            request,
-            queryset,
-            lambda b: services.cancel(b, channel=Channel.COUNTER, actor=request.user),
-            "booking(s) cancelled",
-        )
 
 
 @admin.register(WaitlistEntry)
