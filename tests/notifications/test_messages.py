@@ -3,9 +3,9 @@ number, and how to answer -- in the visitor's language, or the next one they rea
 
 import pytest
 
-from notifications.messages import drafts_for, message_language
+from notifications.messages import message_language
 from scheduler import services
-from scheduler.models import Booking, Channel, Event, SessionLanguage
+from scheduler.models import Booking, Channel, SessionLanguage
 from tests.conftest import at
 
 
@@ -109,17 +109,6 @@ def test_a_requested_interpreter_is_not_promised(appointments, yonas, sent):
 
     assert booking.interpreter_status == "requested"
     assert "We asked for an interpreter. We will send a message when this is sure." in body
-
-
-def test_an_unavailable_interpreter_is_said_plainly(appointments, amina, sent):
-    booking, _body = book(sent, appointments.slots.first(), amina)
-    # No service sets this yet: the coordinator will, when no interpreter can be found.
-    Booking.objects.filter(pk=booking.pk).update(interpreter_status="unavailable")
-    event = Event.objects.get(booking=booking, kind=Event.Kind.BOOKED)
-
-    (draft,) = drafts_for(event)
-
-    assert "There will be NO interpreter. You may bring someone who translates." in draft.body
 
 
 def test_a_visitor_who_needs_no_interpreter_is_told_there_will_be_none(appointments, amina, sent):
