@@ -48,7 +48,8 @@ class RelayReport:
 def relay_outbox() -> RelayReport:
     """Turn unrelayed events into queued messages, then send the queued messages that are due."""
     report = RelayReport()
-    for event in _claim(Event.objects.filter(relayed_at__isnull=True)):
+    unrelayed = Event.objects.filter(relayed_at__isnull=True)
+    for event in _claim(unrelayed, "booking__visitor__language", "waitlist_entry__visitor"):
         try:
             with transaction.atomic():
                 for draft in drafts_for(event):
@@ -92,7 +93,7 @@ def relay_outbox() -> RelayReport:
     due = OutboundMessage.objects.filter(status=OutboundMessage.Status.QUEUED).filter(
         Q(retry_at__isnull=True) | Q(retry_at__lte=now)
     )
-    for message in _claim(due):
+    for message in _claim(due, "visitor"):
         # Renew the claim right before sending: if this batch ran so long that another relay
         # took the message over as stale, that relay sends it and this one must not.
         if not OutboundMessage.objects.filter(
@@ -136,8 +137,9 @@ def _failed(message: OutboundMessage, exc: Exception, *, permanent: bool) -> Non
     )
 
 
-def _claim(pending: QuerySet[M]) -> list[M]:
-    """Claim a batch of `pending` rows for this run and return them, freshly read."""
+def _claim(pending: QuerySet[M], *related: str) -> list[M]:
+    """Claim a batch of `pending` rows for this run and return them, freshly read, with the
+    `related` rows each one will need (one query, not one per row)."""
     now = timezone.now()
     stale = now - dt.timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT_SECONDS)
     claimable = pending.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)).filter(
@@ -156,5 +158,7 @@ def _claim(pending: QuerySet[M]) -> list[M]:
             claimed_at=now, claim_token=token, attempts=F("attempts") + 1
         )
     return list(
-        pending.model.objects.filter(claim_token=token, claimed_at=now).order_by("pk")
+        pending.model.objects.filter(claim_token=token, claimed_at=now)
+        .select_related(*related)
+        .order_by("pk")
     )
